@@ -1,0 +1,627 @@
+//! The engine of one DoFn on one thread: state and timers per key and window, the watermark, the clock.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+use std::hash::BuildHasher;
+
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+
+use crate::context::{BundleContext, ExpirationContext, Outputs, ProcessContext, TimerContext, WindowedValue};
+use crate::dofn::DoFn;
+use crate::error::{BoxError, Error, Site};
+use crate::metrics::Metrics;
+use crate::state::StateRecord;
+use crate::time::{Duration, Instant};
+use crate::timer::{TimeDomain, TimerEnv, TimerRecord, TimerSlot};
+use crate::window::{Window, WindowingStrategy};
+
+/// A timer (or hold) queue entry. Ordered by time, then by the order entries were made.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Entry {
+    time: Instant,
+    seq: u64,
+    rec: u32,
+    generation: u32,
+    timer: u32,
+    tag: u32,
+}
+
+/// `Entry::tag` of a plain (non-family) timer.
+const PLAIN: u32 = u32::MAX;
+
+/// The cells and timers of one key and window.
+struct Record<F: DoFn> {
+    key: F::Key,
+    window: Window,
+    state: F::State,
+    timers: F::Timers,
+}
+
+struct Slot<F: DoFn> {
+    generation: u32,
+    record: Option<Record<F>>,
+}
+
+/// A min-heap of entries.
+type Queue = BinaryHeap<Reverse<Entry>>;
+
+/// Runs one DoFn instance over the keys and windows it is given, single-threaded.
+pub(crate) struct Executor<F: DoFn> {
+    dofn: F,
+    strategy: WindowingStrategy,
+    skew: Duration,
+    stateful: bool,
+    set_up: bool,
+    in_bundle: bool,
+    // Per key and window: an index into `slots`, found through `index` by (key, window).
+    hasher: DefaultHashBuilder,
+    index: HashTable<u32>,
+    slots: Vec<Slot<F>>,
+    free: Vec<u32>,
+    // Records per window, in creation order, and windows by garbage-collection time.
+    windows: HashMap<Window, Vec<u32>>,
+    gc_order: BTreeSet<(Instant, Window)>,
+    event_timers: Queue,
+    processing_timers: Queue,
+    holds: Queue,
+    seq: u64,
+    input_watermark: Instant,
+    processing_time: Instant,
+    // A stateless DoFn's (empty) state and timers.
+    no_state: F::State,
+    no_timers: F::Timers,
+    out: Outputs<F::Output>,
+    metrics: Metrics,
+}
+
+impl<F: DoFn> Executor<F> {
+    /// An executor for `dofn` over input windowed by `strategy`; checks the pipeline shape first.
+    pub(crate) fn new(dofn: F, strategy: WindowingStrategy) -> Result<Self, Error> {
+        let stateful = F::is_stateful();
+        check_applicable::<F>(&strategy)?;
+        Ok(Executor {
+            skew: dofn.allowed_timestamp_skew(),
+            dofn,
+            strategy,
+            stateful,
+            set_up: false,
+            in_bundle: false,
+            hasher: DefaultHashBuilder::default(),
+            index: HashTable::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            windows: HashMap::new(),
+            gc_order: BTreeSet::new(),
+            event_timers: Queue::new(),
+            processing_timers: Queue::new(),
+            holds: Queue::new(),
+            seq: 0,
+            input_watermark: Instant::MIN,
+            processing_time: Instant::EPOCH,
+            no_state: F::State::default(),
+            no_timers: F::Timers::default(),
+            out: Outputs::default(),
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// Sets where the processing-time clock starts (before any step).
+    pub(crate) fn set_processing_time_start(&mut self, t: Instant) {
+        self.processing_time = t;
+    }
+
+    pub(crate) fn input_watermark(&self) -> Instant {
+        self.input_watermark
+    }
+
+    pub(crate) fn processing_time(&self) -> Instant {
+        self.processing_time
+    }
+
+    pub(crate) fn metrics(&self) -> Metrics {
+        self.metrics
+    }
+
+    /// The number of live (key, window) records.
+    pub(crate) fn live_records(&self) -> usize {
+        self.index.len()
+    }
+
+    fn site(&self, method: String, key: Option<&F::Key>, window: Option<Window>, ts: Option<Instant>) -> Site {
+        Site {
+            dofn: F::NAME,
+            method,
+            key: if self.stateful { key.map(|k| format!("{k:?}")) } else { None },
+            window,
+            timestamp: ts,
+        }
+    }
+
+    fn ensure_started(&mut self) -> Result<(), Error> {
+        if !self.set_up {
+            self.set_up = true;
+            self.dofn
+                .setup()
+                .map_err(|e| Error::User { site: self.site("setup".into(), None, None, None), source: e })?;
+        }
+        if !self.in_bundle {
+            self.in_bundle = true;
+            self.metrics.bundles += 1;
+            self.dofn
+                .start_bundle()
+                .map_err(|e| Error::User { site: self.site("start_bundle".into(), None, None, None), source: e })?;
+        }
+        Ok(())
+    }
+
+    /// Ends the current bundle, if one is open: calls `#[finish_bundle]`.
+    pub(crate) fn finish_bundle(&mut self) -> Result<(), Error> {
+        if !self.in_bundle {
+            return Ok(());
+        }
+        self.in_bundle = false;
+        let result = self.dofn.finish_bundle(&mut BundleContext::new(&mut self.out));
+        result.map_err(|e| Error::User { site: self.site("finish_bundle".into(), None, None, None), source: e })
+    }
+
+    /// Calls `#[teardown]` if the DoFn was set up.
+    pub(crate) fn teardown(&mut self) -> Result<(), Error> {
+        if !self.set_up {
+            return Ok(());
+        }
+        self.set_up = false;
+        self.dofn
+            .teardown()
+            .map_err(|e| Error::User { site: self.site("teardown".into(), None, None, None), source: e })
+    }
+
+    /// Appends the main outputs made so far to `into`, keeping tagged outputs here.
+    pub(crate) fn drain_main_into(&mut self, into: &mut Vec<WindowedValue<F::Output>>) {
+        self.metrics.outputs += self.out.main.len() as u64;
+        into.append(&mut self.out.main);
+    }
+
+    /// Takes the tagged outputs made so far.
+    pub(crate) fn take_tagged(&mut self) -> crate::context::TaggedOutputs {
+        std::mem::take(&mut self.out.tagged)
+    }
+
+    /// Processes input elements, in order. Elements of expired windows are dropped and counted.
+    pub(crate) fn process(&mut self, input: impl IntoIterator<Item = WindowedValue<F::Input>>) -> Result<(), Error> {
+        for element in input {
+            self.process_one(element)?;
+        }
+        Ok(())
+    }
+
+    /// Processes one element.
+    #[inline]
+    pub(crate) fn process_one(&mut self, element: WindowedValue<F::Input>) -> Result<(), Error> {
+        if !self.in_bundle || !self.set_up {
+            self.ensure_started()?;
+        }
+        let WindowedValue { timestamp, window, value } = element;
+        if self.stateful && self.strategy.is_expired(&window, self.input_watermark) {
+            self.metrics.late_elements_dropped += 1;
+            return Ok(());
+        }
+        self.metrics.elements_processed += 1;
+        let expiry = self.strategy.gc_time(&window);
+        let env = TimerEnv {
+            event_time: timestamp,
+            input_timestamp: timestamp,
+            processing_time: self.processing_time,
+            expiry,
+            skew: self.skew,
+        };
+        let (result, rec) = if self.stateful {
+            let rec = self.record_for(F::key_of(&value), window);
+            let record = self.slots[rec as usize].record.as_mut().expect("live record");
+            let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
+            (self.dofn.process_element(&mut cx, &mut record.state, &mut record.timers, &env), Some(rec))
+        } else {
+            let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
+            (self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env), None)
+        };
+        self.after_call(result, rec, true, || ("process_element".to_string(), window, timestamp))
+    }
+
+    /// Checks a callback's outcome: its result, its outputs' timestamps, the timers it set; queues its timers.
+    #[inline]
+    fn after_call(
+        &mut self,
+        result: Result<(), BoxError>,
+        rec: Option<u32>,
+        sync: bool,
+        what: impl FnOnce() -> (String, Window, Instant),
+    ) -> Result<(), Error> {
+        let timer_error = match rec {
+            Some(rec) if sync => self.sync_timers(rec),
+            _ => None,
+        };
+        if timer_error.is_none() && result.is_ok() && self.out.error.is_none() {
+            return Ok(());
+        }
+        let (method, window, ts) = what();
+        let key = rec.and_then(|r| self.slots[r as usize].record.as_ref()).map(|r| &r.key);
+        let site = self.site(method, key, Some(window), Some(ts));
+        if let Some((timer, error)) = timer_error {
+            return Err(Error::Timer { site, timer, error });
+        }
+        if let Err(source) = result {
+            return Err(Error::User { site, source });
+        }
+        match self.out.error.take() {
+            Some(e) => Err(Error::OutputTimestamp { site, output: e.output, input: e.input, skew: e.skew }),
+            None => Ok(()),
+        }
+    }
+
+    /// Finds or creates the record of (key, window).
+    #[inline]
+    fn record_for(&mut self, key: &F::Key, window: Window) -> u32 {
+        let hash = self.hasher.hash_one((key, &window));
+        let slots = &self.slots;
+        let found = self.index.find(hash, |&i| {
+            let r = slots[i as usize].record.as_ref().expect("indexed record");
+            r.window == window && r.key == *key
+        });
+        if let Some(&i) = found {
+            return i;
+        }
+        self.create_record(key, window, hash)
+    }
+
+    #[cold]
+    fn create_record(&mut self, key: &F::Key, window: Window, hash: u64) -> u32 {
+        let record = Record { key: key.clone(), window, state: F::State::default(), timers: F::Timers::default() };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize].record = Some(record);
+                i
+            }
+            None => {
+                self.slots.push(Slot { generation: 0, record: Some(record) });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, i, |&j| {
+            let r = slots[j as usize].record.as_ref().expect("indexed record");
+            hasher.hash_one((&r.key, &r.window))
+        });
+        let strategy = &self.strategy;
+        let gc_order = &mut self.gc_order;
+        self.windows
+            .entry(window)
+            .or_insert_with(|| {
+                gc_order.insert((strategy.gc_time(&window), window));
+                Vec::new()
+            })
+            .push(i);
+        i
+    }
+
+    /// Queues the timers a callback set on record `rec`; returns the first invalid request, if any.
+    fn sync_timers(&mut self, rec: u32) -> Option<(String, crate::error::TimerError)> {
+        let slot = &mut self.slots[rec as usize];
+        let generation = slot.generation;
+        let record = slot.record.as_mut()?;
+        let mut error = None;
+        let queues = Queues {
+            event: &mut self.event_timers,
+            processing: &mut self.processing_timers,
+            holds: &mut self.holds,
+            seq: &mut self.seq,
+        };
+        let mut queues = queues;
+        for (i, timer) in record.timers.timers().iter_mut().enumerate() {
+            if timer.dirty {
+                let domain = F::TIMERS[i].domain;
+                if let Some(e) = queues.sync(timer, domain, rec, generation, i as u32, PLAIN) {
+                    error.get_or_insert_with(|| (F::TIMERS[i].id.to_string(), e));
+                }
+            }
+        }
+        for (f, family) in record.timers.families().iter_mut().enumerate() {
+            if family.dirty {
+                family.dirty = false;
+                let domain = F::TIMER_FAMILIES[f].domain;
+                for (t, (tag, timer)) in family.slots.iter_mut().enumerate() {
+                    if timer.dirty {
+                        if let Some(e) = queues.sync(timer, domain, rec, generation, f as u32, t as u32) {
+                            error.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), e));
+                        }
+                    }
+                }
+            }
+        }
+        error
+    }
+
+    /// Advances the input watermark to `watermark`: fires event-time timers before it in time order and
+    /// expires windows whose garbage-collection time is before it. A watermark never moves back.
+    pub(crate) fn advance_watermark(&mut self, watermark: Instant) -> Result<(), Error> {
+        if watermark <= self.input_watermark {
+            return Ok(());
+        }
+        self.input_watermark = watermark;
+        loop {
+            let next_timer = self.event_timers.peek().map(|Reverse(e)| e.time).filter(|t| *t < watermark);
+            let next_gc = self.gc_order.first().map(|(t, _)| *t).filter(|t| *t < watermark);
+            match (next_timer, next_gc) {
+                // User timers at a window's GC time fire before it expires.
+                (Some(t), Some(gc)) if t <= gc => self.fire_next(TimeDomain::EventTime)?,
+                (Some(_), None) => self.fire_next(TimeDomain::EventTime)?,
+                (_, Some(_)) => {
+                    if let Some((_, window)) = self.gc_order.pop_first() {
+                        self.expire_window(window)?;
+                    }
+                }
+                (None, None) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances the processing-time clock to `now`, firing processing-time timers at or before it in order.
+    pub(crate) fn advance_processing_time(&mut self, now: Instant) -> Result<(), Error> {
+        if now < self.processing_time {
+            return Ok(());
+        }
+        self.processing_time = now;
+        while self.processing_timers.peek().is_some_and(|Reverse(e)| e.time <= now) {
+            self.fire_next(TimeDomain::ProcessingTime)?;
+        }
+        Ok(())
+    }
+
+    /// The output watermark: the input watermark, held back by the output timestamps of pending timers.
+    pub(crate) fn output_watermark(&mut self) -> Instant {
+        while let Some(&Reverse(e)) = self.holds.peek() {
+            let Some(slot) = self.timer_slot(&e) else {
+                self.holds.pop();
+                continue;
+            };
+            if slot.hold_queued != Some((e.time, e.seq)) {
+                self.holds.pop();
+                continue;
+            }
+            match (slot.firing, slot.output) {
+                (Some(_), Some(hold)) if hold == e.time => return self.input_watermark.min(hold),
+                (Some(_), Some(hold)) if hold > e.time => {
+                    self.holds.pop();
+                    let seq = next(&mut self.seq);
+                    if let Some(slot) = self.timer_slot(&e) {
+                        slot.hold_queued = Some((hold, seq));
+                    }
+                    self.holds.push(Reverse(Entry { time: hold, seq, ..e }));
+                }
+                _ => {
+                    self.holds.pop();
+                    if let Some(slot) = self.timer_slot(&e) {
+                        slot.hold_queued = None;
+                    }
+                }
+            }
+        }
+        self.input_watermark
+    }
+
+    fn timer_slot(&mut self, e: &Entry) -> Option<&mut TimerSlot> {
+        let slot = self.slots.get_mut(e.rec as usize)?;
+        if slot.generation != e.generation {
+            return None;
+        }
+        let record = slot.record.as_mut()?;
+        if e.tag == PLAIN {
+            record.timers.timers().get_mut(e.timer as usize)
+        } else {
+            record.timers.families().get_mut(e.timer as usize)?.slots.get_mut(e.tag as usize).map(|(_, s)| s)
+        }
+    }
+
+    /// Pops the earliest entry of a timer queue and fires it if it is still current.
+    fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
+        let queue = match domain {
+            TimeDomain::EventTime => &mut self.event_timers,
+            TimeDomain::ProcessingTime => &mut self.processing_timers,
+        };
+        let Some(Reverse(e)) = queue.pop() else { return Ok(()) };
+        let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
+        if slot.queued != Some((e.time, e.seq)) {
+            return Ok(()); // superseded by an earlier setting
+        }
+        slot.queued = None;
+        let Some(firing) = slot.firing else { return Ok(()) }; // cleared
+        if firing > e.time {
+            // Reset to a later time since this entry was queued: queue it again, lazily.
+            let seq = next(&mut self.seq);
+            if let Some(slot) = self.timer_slot(&e) {
+                slot.queued = Some((firing, seq));
+            }
+            let queue = match domain {
+                TimeDomain::EventTime => &mut self.event_timers,
+                TimeDomain::ProcessingTime => &mut self.processing_timers,
+            };
+            queue.push(Reverse(Entry { time: firing, seq, ..e }));
+            return Ok(());
+        }
+        let output = slot.output.take();
+        slot.firing = None;
+        self.fire(e, domain, firing, output)
+    }
+
+    fn fire(&mut self, e: Entry, domain: TimeDomain, firing: Instant, output: Option<Instant>) -> Result<(), Error> {
+        self.ensure_started()?;
+        self.metrics.timers_fired += 1;
+        let record = self.slots[e.rec as usize].record.as_mut().expect("timer of a live record");
+        let window = record.window;
+        let expiry = self.strategy.gc_time(&window);
+        // Outputs of the callback default to the timer's output timestamp; without one, to the firing time
+        // (event time) or the input watermark (processing time).
+        let input_timestamp = output.unwrap_or(match domain {
+            TimeDomain::EventTime => firing,
+            TimeDomain::ProcessingTime => self.input_watermark.max(window.start()).min(window.max_timestamp()),
+        });
+        let event_time = match domain {
+            TimeDomain::EventTime => firing,
+            TimeDomain::ProcessingTime => input_timestamp,
+        };
+        let env =
+            TimerEnv { event_time, input_timestamp, processing_time: self.processing_time, expiry, skew: self.skew };
+        let (id, tag): (&'static str, &str) = if e.tag == PLAIN {
+            (F::TIMERS[e.timer as usize].id, "")
+        } else {
+            let family = &record.timers.families()[e.timer as usize];
+            (F::TIMER_FAMILIES[e.timer as usize].id, &family.slots[e.tag as usize].0)
+        };
+        let tag: Box<str> = tag.into();
+        let mut cx = TimerContext::new(
+            id,
+            &tag,
+            domain,
+            firing,
+            input_timestamp,
+            window,
+            self.processing_time,
+            self.skew,
+            &mut self.out,
+        );
+        let result = if e.tag == PLAIN {
+            self.dofn.on_timer(e.timer as usize, &mut cx, &record.key, &mut record.state, &mut record.timers, &env)
+        } else {
+            self.dofn.on_timer_family(
+                e.timer as usize,
+                &tag,
+                &mut cx,
+                &record.key,
+                &mut record.state,
+                &mut record.timers,
+                &env,
+            )
+        };
+        self.after_call(result, Some(e.rec), true, || {
+            let method = if e.tag == PLAIN {
+                format!("on_timer(\"{id}\")")
+            } else {
+                format!("on_timer_family(\"{id}\") for tag {tag:?}")
+            };
+            (method, window, firing)
+        })
+    }
+
+    /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers.
+    fn expire_window(&mut self, window: Window) -> Result<(), Error> {
+        let Some(records) = self.windows.remove(&window) else { return Ok(()) };
+        for rec in records {
+            if F::HAS_WINDOW_EXPIRATION {
+                self.ensure_started()?;
+                let record = self.slots[rec as usize].record.as_mut().expect("record of a live window");
+                let mut cx = ExpirationContext::new(window, self.skew, &mut self.out);
+                let result = self.dofn.on_window_expiration(&mut cx, &record.key, &mut record.state);
+                let ts = window.max_timestamp();
+                self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))?;
+            }
+            self.remove_record(rec);
+        }
+        Ok(())
+    }
+
+    fn remove_record(&mut self, rec: u32) {
+        let slot = &mut self.slots[rec as usize];
+        let Some(mut record) = slot.record.take() else { return };
+        slot.generation = slot.generation.wrapping_add(1);
+        self.metrics.windows_expired += 1;
+        for (i, t) in record.timers.timers().iter().enumerate() {
+            if t.firing.is_some() && F::TIMERS[i].domain == TimeDomain::ProcessingTime {
+                self.metrics.timers_dropped += 1;
+            }
+        }
+        for (f, family) in record.timers.families().iter().enumerate() {
+            if F::TIMER_FAMILIES[f].domain == TimeDomain::ProcessingTime {
+                self.metrics.timers_dropped += family.slots.iter().filter(|(_, s)| s.firing.is_some()).count() as u64;
+            }
+        }
+        record.state.clear();
+        let hash = self.hasher.hash_one((&record.key, &record.window));
+        if let Ok(entry) = self.index.find_entry(hash, |&i| i == rec) {
+            entry.remove();
+        }
+        self.free.push(rec);
+    }
+}
+
+/// The timer queues, borrowed apart from the records.
+struct Queues<'a> {
+    event: &'a mut Queue,
+    processing: &'a mut Queue,
+    holds: &'a mut Queue,
+    seq: &'a mut u64,
+}
+
+impl Queues<'_> {
+    /// Queues a timer slot's new setting (lazily: a later setting keeps the earlier entry, which re-queues
+    /// itself when it comes up); returns the slot's error, if a request was invalid.
+    #[inline]
+    fn sync(
+        &mut self,
+        slot: &mut TimerSlot,
+        domain: TimeDomain,
+        rec: u32,
+        generation: u32,
+        timer: u32,
+        tag: u32,
+    ) -> Option<crate::error::TimerError> {
+        slot.dirty = false;
+        if let Some(firing) = slot.firing {
+            if slot.queued.is_none_or(|(q, _)| firing < q) {
+                let seq = next(self.seq);
+                slot.queued = Some((firing, seq));
+                let queue = match domain {
+                    TimeDomain::EventTime => &mut *self.event,
+                    TimeDomain::ProcessingTime => &mut *self.processing,
+                };
+                queue.push(Reverse(Entry { time: firing, seq, rec, generation, timer, tag }));
+            }
+            if let Some(hold) = slot.output {
+                if slot.hold_queued.is_none_or(|(q, _)| hold < q) {
+                    let seq = next(self.seq);
+                    slot.hold_queued = Some((hold, seq));
+                    self.holds.push(Reverse(Entry { time: hold, seq, rec, generation, timer, tag }));
+                }
+            }
+        }
+        slot.error.take()
+    }
+}
+
+#[inline]
+fn next(seq: &mut u64) -> u64 {
+    *seq += 1;
+    *seq
+}
+
+/// Checks that `F` can run on input windowed by `strategy`, before any element is processed.
+fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> {
+    strategy.window_fn.validate().map_err(|message| Error::Construction { dofn: F::NAME, message })?;
+    if F::is_stateful() && strategy.window_fn.is_merging() {
+        return Err(Error::Construction {
+            dofn: F::NAME,
+            message: format!(
+                "it is stateful, and stateful DoFns cannot run on merging windows ({:?}): state is kept per \
+                 window, and merging windows would have to merge it. Window the input with fixed, sliding or \
+                 global windows",
+                strategy.window_fn
+            ),
+        });
+    }
+    Ok(())
+}
+
+#[allow(dead_code)]
+fn _assert_record_is_send<F: DoFn>() {
+    fn is_send<T: Send>() {}
+    is_send::<F::State>();
+    let _ = <F::State as StateRecord>::IDS;
+}

@@ -1,0 +1,31 @@
+//! Running DoFns: a [`Pipeline`] of a source, windowing, and DoFns in a chain.
+//!
+//! The runner honours Beam's semantics for stateful, timely processing:
+//!
+//! - Elements are processed in the order the source gives them. A stateful DoFn's cells and timers are scoped
+//!   to the element's key and window; a new (key, window) starts with empty cells.
+//! - The *input watermark* of a DoFn is its source's watermark, or the *output watermark* of the DoFn before
+//!   it. A DoFn's output watermark is its input watermark held back by the output timestamps of its pending
+//!   timers, so downstream never sees an element as late because a timer upstream has yet to fire.
+//! - An event-time timer fires once the input watermark is past its time; a processing-time timer once the
+//!   processing clock reaches it. For one key and window, timers fire in time order, including timers set by
+//!   a callback to a time before others already pending. Processing-time timers set during a clock advance to
+//!   a time it already covers fire at the next advance.
+//! - A window expires when the input watermark passes its garbage-collection time (its max timestamp plus
+//!   the allowed lateness). Timers at or before that time fire first; then `#[on_window_expiration]` runs for
+//!   each key with state in the window, and every cell and timer of that key and window is cleared. Elements
+//!   of an expired window are dropped and counted in [`Metrics::late_elements_dropped`]; processing-time
+//!   timers of an expired window are dropped and counted in [`Metrics::timers_dropped`].
+//! - When the input ends, the watermark advances to the end of time: every window expires.
+//! - Each step of the input (a batch of elements, a watermark advance, a clock advance) is one bundle:
+//!   `#[start_bundle]` runs before its first callback and `#[finish_bundle]` after its last.
+//!   `#[setup]` runs once before the first bundle, `#[teardown]` once at the end.
+//! - A run is deterministic: the same input gives the same outputs in the same order.
+
+mod executor;
+mod pipeline;
+
+pub use crate::metrics::Metrics;
+pub use pipeline::{Pipeline, PipelineResult};
+
+pub(crate) use executor::Executor;

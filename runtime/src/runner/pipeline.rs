@@ -1,0 +1,428 @@
+//! The pipeline builder and its nodes.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+
+use crate::context::{TaggedOutputs, TimestampedValue, WindowedValue};
+use crate::dofn::DoFn;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::runner::Executor;
+use crate::testing::{TestEvent, TestStream};
+use crate::time::{Duration, Instant};
+use crate::window::{Window, WindowFn, WindowingStrategy};
+
+/// The times after one step of a node: its output watermark and the processing-time clock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Step {
+    pub(crate) watermark: Instant,
+    pub(crate) processing_time: Instant,
+}
+
+/// A node of a pipeline: produces elements of type `T`, one step at a time.
+pub(crate) trait Node<T>: Send {
+    /// Runs one step, appending the elements it produced to `out`; `None` once the input is exhausted.
+    fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error>;
+    /// Ends the run: tears DoFns down and hands over tagged outputs and metrics, upstream first.
+    fn finish(&mut self, summary: &mut Summary) -> Result<(), Error>;
+}
+
+/// What a run leaves besides its main output.
+#[derive(Default)]
+pub(crate) struct Summary {
+    pub(crate) tagged: TaggedOutputs,
+    pub(crate) metrics: Vec<(&'static str, Metrics)>,
+}
+
+/// A pipeline under construction: a source, then windowing and DoFns applied in order. `T` is the type of
+/// the elements at its end.
+///
+/// ```
+/// use dofn::prelude::*;
+///
+/// let result = Pipeline::from_values([(1u32, Instant::from_secs(1)), (2, Instant::from_secs(61))])
+///     .window_into(WindowFn::fixed(Duration::from_secs(60)))
+///     .run()
+///     .expect("no DoFn, nothing to fail");
+/// assert_eq!(result.outputs().len(), 2);
+/// assert_eq!(result.outputs()[1].window.start(), Instant::from_secs(60));
+/// ```
+pub struct Pipeline<T> {
+    root: Box<dyn Node<T>>,
+    strategy: WindowingStrategy,
+    error: Option<Error>,
+}
+
+impl<T: Send + 'static> Pipeline<T> {
+    fn from_source(source: Source<T>) -> Self {
+        Pipeline { root: Box::new(source), strategy: WindowingStrategy::global(), error: None }
+    }
+
+    /// A bounded pipeline over values with their event timestamps, in the global window.
+    pub fn from_values(values: impl IntoIterator<Item = (T, Instant)>) -> Self {
+        let events = values.into_iter().map(|(value, timestamp)| TimestampedValue { timestamp, value }).collect();
+        Pipeline::from_source(Source::bounded(events))
+    }
+
+    /// A bounded pipeline over timestamped values, in the global window.
+    pub fn from_timestamped(values: impl IntoIterator<Item = TimestampedValue<T>>) -> Self {
+        Pipeline::from_source(Source::bounded(values.into_iter().collect()))
+    }
+
+    /// A pipeline driven by a [`TestStream`]: elements, watermark and clock advance exactly as scripted.
+    pub fn from_test_stream(stream: TestStream<T>) -> Self {
+        Pipeline::from_source(Source::scripted(stream))
+    }
+
+    /// An unbounded pipeline over values arriving on a channel, until every sender is dropped.
+    ///
+    /// The watermark follows the source: it is the largest timestamp seen so far minus
+    /// `max_out_of_orderness` (elements later than that are late). The processing-time clock is the wall
+    /// clock, read every `tick` (timers fire within a tick of their time). Use [`Pipeline::run_with`] to see
+    /// outputs as they are produced.
+    pub fn from_channel(
+        receiver: Receiver<TimestampedValue<T>>,
+        max_out_of_orderness: Duration,
+        tick: Duration,
+    ) -> Self {
+        Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick))
+    }
+
+    /// Assigns each element to windows of `window_fn` by its timestamp (an element may land in several
+    /// sliding windows, hence `Clone`). Keeps the allowed lateness.
+    pub fn window_into(self, window_fn: WindowFn) -> Self
+    where
+        T: Clone,
+    {
+        let strategy = WindowingStrategy { window_fn, ..self.strategy };
+        let error = self
+            .error
+            .or_else(|| window_fn.validate().err().map(|message| Error::Construction { dofn: "window_into", message }));
+        Pipeline { root: Box::new(Windowing { upstream: self.root, window_fn, buffer: Vec::new() }), strategy, error }
+    }
+
+    /// Sets how long after a window's end its elements are still accepted and its state kept.
+    pub fn with_allowed_lateness(mut self, lateness: Duration) -> Self {
+        self.strategy.allowed_lateness = lateness;
+        self
+    }
+
+    /// The windowing of the elements at the end of the pipeline so far.
+    pub fn windowing(&self) -> WindowingStrategy {
+        self.strategy
+    }
+
+    /// Applies a DoFn to every element. A DoFn that cannot run on this input (a stateful DoFn on merging
+    /// windows, say) makes [`Pipeline::run`] fail before any element is processed.
+    pub fn apply<F: DoFn<Input = T>>(self, dofn: F) -> Pipeline<F::Output> {
+        let strategy = self.strategy;
+        match (self.error, Executor::new(dofn, strategy)) {
+            (None, Ok(executor)) => Pipeline {
+                root: Box::new(Stage { upstream: self.root, executor, buffer: Vec::new() }),
+                strategy,
+                error: None,
+            },
+            (Some(error), _) | (None, Err(error)) => {
+                Pipeline { root: Box::new(Failed::<F::Output>(std::marker::PhantomData)), strategy, error: Some(error) }
+            }
+        }
+    }
+
+    /// Runs the pipeline to the end of its input and returns everything it output.
+    pub fn run(self) -> Result<PipelineResult<T>, Error> {
+        let mut outputs = Vec::new();
+        let summary = self.drive(|batch| outputs.append(batch))?;
+        Ok(PipelineResult { outputs, tagged: summary.tagged, metrics: summary.metrics })
+    }
+
+    /// Runs the pipeline, handing each main output to `sink` as soon as it is produced; returns the tagged
+    /// outputs and metrics at the end.
+    pub fn run_with(self, mut sink: impl FnMut(WindowedValue<T>)) -> Result<PipelineResult<T>, Error> {
+        let summary = self.drive(|batch| batch.drain(..).for_each(&mut sink))?;
+        Ok(PipelineResult { outputs: Vec::new(), tagged: summary.tagged, metrics: summary.metrics })
+    }
+
+    fn drive(mut self, mut each: impl FnMut(&mut Vec<WindowedValue<T>>)) -> Result<Summary, Error> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let mut batch = Vec::new();
+        let mut summary = Summary::default();
+        let result = loop {
+            match self.root.step(&mut batch) {
+                Ok(Some(_)) => each(&mut batch),
+                Ok(None) => {
+                    each(&mut batch);
+                    break Ok(());
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let finished = self.root.finish(&mut summary);
+        result.and(finished).map(|()| summary)
+    }
+}
+
+/// The outputs of a finished run: main outputs in the order they were produced, tagged outputs, and each
+/// DoFn's metrics.
+pub struct PipelineResult<T> {
+    outputs: Vec<WindowedValue<T>>,
+    tagged: TaggedOutputs,
+    metrics: Vec<(&'static str, Metrics)>,
+}
+
+impl<T> PipelineResult<T> {
+    /// The main outputs, in the order they were produced.
+    pub fn outputs(&self) -> &[WindowedValue<T>] {
+        &self.outputs
+    }
+
+    /// The main output values, in order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.outputs.iter().map(|o| &o.value)
+    }
+
+    /// Takes the main outputs.
+    pub fn into_outputs(self) -> Vec<WindowedValue<T>> {
+        self.outputs
+    }
+
+    /// The main outputs sorted by window, timestamp and value: a view that does not depend on the order keys
+    /// were processed in.
+    pub fn sorted(&self) -> Vec<&WindowedValue<T>>
+    where
+        T: Ord,
+    {
+        let mut v: Vec<&WindowedValue<T>> = self.outputs.iter().collect();
+        v.sort_by(|a, b| (a.window, a.timestamp, &a.value).cmp(&(b.window, b.timestamp, &b.value)));
+        v
+    }
+
+    /// The tagged outputs.
+    pub fn tagged(&self) -> &TaggedOutputs {
+        &self.tagged
+    }
+
+    /// The tagged outputs, to take values from.
+    pub fn tagged_mut(&mut self) -> &mut TaggedOutputs {
+        &mut self.tagged
+    }
+
+    /// The metrics of each DoFn, in pipeline order, by DoFn name.
+    pub fn metrics(&self) -> &[(&'static str, Metrics)] {
+        &self.metrics
+    }
+
+    /// The metrics of the DoFn with this name (summed if it was applied more than once).
+    pub fn metrics_of(&self, dofn: &str) -> Metrics {
+        let mut m = Metrics::default();
+        self.metrics.iter().filter(|(n, _)| *n == dofn).for_each(|(_, x)| m.add(x));
+        m
+    }
+}
+
+/// A source: bounded, scripted (a test stream), or live (a channel).
+struct Source<T> {
+    kind: SourceKind<T>,
+    watermark: Instant,
+    processing_time: Instant,
+    done: bool,
+}
+
+enum SourceKind<T> {
+    Scripted(std::vec::IntoIter<TestEvent<T>>),
+    Live { receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration, max_seen: Instant },
+}
+
+/// How many elements of a bounded source make one bundle.
+const BOUNDED_BATCH: usize = 4096;
+
+impl<T: Send + 'static> Source<T> {
+    fn bounded(values: Vec<TimestampedValue<T>>) -> Self {
+        let mut events = Vec::new();
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            events.push(TestEvent::Elements(values.by_ref().take(BOUNDED_BATCH).collect()));
+        }
+        Source::scripted(TestStream::from_events(events))
+    }
+
+    fn scripted(stream: TestStream<T>) -> Self {
+        let start = stream.processing_time_start();
+        Source {
+            kind: SourceKind::Scripted(stream.into_events().into_iter()),
+            watermark: Instant::MIN,
+            processing_time: start,
+            done: false,
+        }
+    }
+
+    fn live(receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration) -> Self {
+        Source {
+            kind: SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen: Instant::MIN },
+            watermark: Instant::MIN,
+            processing_time: Instant::now(),
+            done: false,
+        }
+    }
+
+    fn step_time(&self) -> Step {
+        Step { watermark: self.watermark, processing_time: self.processing_time }
+    }
+
+    /// The last step of every source: the watermark moves to the end of time.
+    fn end(&mut self) -> Option<Step> {
+        if self.done {
+            return None;
+        }
+        self.done = true;
+        self.watermark = Instant::MAX;
+        Some(self.step_time())
+    }
+}
+
+fn in_global<T>(v: TimestampedValue<T>) -> WindowedValue<T> {
+    WindowedValue { timestamp: v.timestamp, window: Window::GLOBAL, value: v.value }
+}
+
+impl<T: Send + 'static> Node<T> for Source<T> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
+        match &mut self.kind {
+            SourceKind::Scripted(events) => match events.next() {
+                Some(TestEvent::Elements(values)) => {
+                    out.extend(values.into_iter().map(in_global));
+                    Ok(Some(self.step_time()))
+                }
+                Some(TestEvent::Watermark(t)) => {
+                    self.watermark = self.watermark.max(t);
+                    Ok(Some(self.step_time()))
+                }
+                Some(TestEvent::ProcessingTime(d)) => {
+                    self.processing_time = self.processing_time + d;
+                    Ok(Some(self.step_time()))
+                }
+                None => Ok(self.end()),
+            },
+            SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen } => {
+                if self.done {
+                    return Ok(None);
+                }
+                let wait = std::time::Duration::from_millis(tick.millis().max(1) as u64);
+                let first = receiver.recv_timeout(wait);
+                let mut disconnected = false;
+                match first {
+                    Ok(v) => {
+                        *max_seen = (*max_seen).max(v.timestamp);
+                        out.push(in_global(v));
+                        while out.len() < BOUNDED_BATCH {
+                            match receiver.try_recv() {
+                                Ok(v) => {
+                                    *max_seen = (*max_seen).max(v.timestamp);
+                                    out.push(in_global(v));
+                                }
+                                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                                    disconnected = true;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => disconnected = true,
+                }
+                self.processing_time = self.processing_time.max(Instant::now());
+                if !max_seen.is_min() {
+                    self.watermark = self.watermark.max(*max_seen - *max_out_of_orderness);
+                }
+                if disconnected && out.is_empty() {
+                    return Ok(self.end());
+                }
+                Ok(Some(self.step_time()))
+            }
+        }
+    }
+
+    fn finish(&mut self, _summary: &mut Summary) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// Reassigns windows by timestamp.
+struct Windowing<T> {
+    upstream: Box<dyn Node<T>>,
+    window_fn: WindowFn,
+    buffer: Vec<WindowedValue<T>>,
+}
+
+impl<T: Clone + Send + 'static> Node<T> for Windowing<T> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
+        let step = self.upstream.step(&mut self.buffer)?;
+        for v in self.buffer.drain(..) {
+            let (timestamp, windows) = (v.timestamp, count_windows(&self.window_fn, v.timestamp));
+            let (mut seen, mut value) = (0, Some(v.value));
+            // Clones for every window but the last, which takes the value itself.
+            self.window_fn.assign(timestamp, |window| {
+                seen += 1;
+                let value = if seen == windows { value.take() } else { value.clone() };
+                if let Some(value) = value {
+                    out.push(WindowedValue { timestamp, window, value });
+                }
+            });
+        }
+        Ok(step)
+    }
+
+    fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
+        self.upstream.finish(summary)
+    }
+}
+
+fn count_windows(window_fn: &WindowFn, ts: Instant) -> usize {
+    match window_fn {
+        WindowFn::Global | WindowFn::Fixed { .. } | WindowFn::Sessions { .. } => 1,
+        WindowFn::Sliding { .. } => {
+            let mut n = 0;
+            window_fn.assign(ts, |_| n += 1);
+            n
+        }
+    }
+}
+
+/// A DoFn applied to the elements of its upstream.
+struct Stage<F: DoFn> {
+    upstream: Box<dyn Node<F::Input>>,
+    executor: Executor<F>,
+    buffer: Vec<WindowedValue<F::Input>>,
+}
+
+impl<F: DoFn> Node<F::Output> for Stage<F> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
+        let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
+        self.executor.process(self.buffer.drain(..))?;
+        self.executor.advance_processing_time(step.processing_time)?;
+        self.executor.advance_watermark(step.watermark)?;
+        self.executor.finish_bundle()?;
+        self.executor.drain_main_into(out);
+        Ok(Some(Step { watermark: self.executor.output_watermark(), processing_time: step.processing_time }))
+    }
+
+    fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
+        self.upstream.finish(summary)?;
+        self.executor.teardown()?;
+        summary.tagged.append(self.executor.take_tagged());
+        summary.metrics.push((F::NAME, self.executor.metrics()));
+        Ok(())
+    }
+}
+
+/// The end of a pipeline that could not be built; [`Pipeline::run`] reports its error.
+struct Failed<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Node<T> for Failed<T> {
+    fn step(&mut self, _out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
+        Ok(None)
+    }
+    fn finish(&mut self, _summary: &mut Summary) -> Result<(), Error> {
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! State cells, scoped to one key and window.
+//!
+//! A DoFn declares its cells as fields of type [`StateSpec<C>`] marked `#[state_id("..")]`; its methods then
+//! take `&mut C` parameters marked with the same id. Each cell kind lives in its own module:
+//!
+//! | cell | Beam | what it holds |
+//! |---|---|---|
+//! | [`Value<T>`] | `ValueState` | one value, or nothing |
+//! | [`Bag<T>`] | `BagState` | an unordered collection, cheap to append to |
+//! | [`Combining<F>`] | `CombiningState` | an accumulator of a [`CombineFn`] |
+//! | [`Map<K, V>`] | `MapState` | a map from keys to values |
+//! | [`Set<T>`] | `SetState` | a set of values |
+//! | [`OrderedList<T>`] | `OrderedListState` | values sorted by timestamp |
+//! | [`Multimap<K, V>`] | `MultimapState` | a map from keys to several values |
+//!
+//! Reads reflect every earlier write to the same key and window, including writes made earlier in the same
+//! call. Values must be serde-serialisable so that a durable or remote [backend](crate::runner::StateBackend)
+//! can store them.
+
+mod bag;
+mod combining;
+mod map;
+mod multimap;
+mod ordered_list;
+mod set;
+mod value;
+
+use std::fmt;
+use std::marker::PhantomData;
+
+pub use bag::Bag;
+pub use combining::{CombineFn, Combining, Count, Max, Mean, MeanAccumulator, Min, Sum};
+pub use map::Map;
+pub use multimap::Multimap;
+pub use ordered_list::OrderedList;
+pub use set::Set;
+pub use value::Value;
+
+/// A kind of state cell: what a `#[state_id]` field's [`StateSpec`] names.
+///
+/// Every cell starts empty ([`Default`]), can be cleared, and serialises with serde.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dofn state cell",
+    label = "not a state cell",
+    note = "state cells are `Value<T>`, `Bag<T>`, `Combining<F>`, `Map<K, V>`, `Set<T>`, `OrderedList<T>` and `Multimap<K, V>` from `dofn::state`"
+)]
+pub trait StateCell: Default + Send + 'static {
+    /// The cell kind's name as users write it (`"Value"`, `"Bag"`, ...), for messages.
+    const KIND: &'static str;
+    /// Empties the cell.
+    fn clear(&mut self);
+    /// Whether the cell holds nothing.
+    fn is_empty(&self) -> bool;
+}
+
+/// The declaration of a state cell of kind `C`: the type of a `#[state_id("..")]` field.
+///
+/// It holds no data (the cells themselves live in the runner, one per key and window); build it with
+/// [`StateSpec::new`] or [`Default`].
+///
+/// ```
+/// use dofn::state::{Bag, StateSpec};
+/// let spec: StateSpec<Bag<String>> = StateSpec::new();
+/// # let _ = spec;
+/// ```
+pub struct StateSpec<C: StateCell>(PhantomData<fn() -> C>);
+
+impl<C: StateCell> StateSpec<C> {
+    /// The declaration (it carries no data).
+    pub const fn new() -> Self {
+        StateSpec(PhantomData)
+    }
+}
+
+impl<C: StateCell> Default for StateSpec<C> {
+    fn default() -> Self {
+        StateSpec::new()
+    }
+}
+
+impl<C: StateCell> Clone for StateSpec<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C: StateCell> Copy for StateSpec<C> {}
+
+impl<C: StateCell> fmt::Debug for StateSpec<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StateSpec<{}>", C::KIND)
+    }
+}
+
+/// All the cells of one DoFn for one key and window. `#[dofn]` generates the implementation: one field per
+/// `#[state_id]`, in declaration order.
+pub trait StateRecord: Default + Send + 'static {
+    /// The ids of the cells, in declaration order.
+    const IDS: &'static [&'static str];
+    /// Empties every cell.
+    fn clear(&mut self);
+    /// Whether every cell is empty.
+    fn is_empty(&self) -> bool;
+}
+
+/// The state record of a DoFn without state.
+impl StateRecord for () {
+    const IDS: &'static [&'static str] = &[];
+    fn clear(&mut self) {}
+    fn is_empty(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,101 @@
+//! [`Set`]: a set of values (Beam's `SetState`).
+
+use std::hash::Hash;
+
+use hashbrown::{Equivalent, HashSet};
+use serde::{Deserialize, Serialize};
+
+use super::StateCell;
+
+/// A cell holding a set of values (Beam's `SetState`).
+///
+/// Lookups take any borrowed form of the value (a `&str` for `String` values). Iteration order is
+/// unspecified.
+///
+/// ```
+/// use dofn::state::Set;
+/// let mut users = Set::default();
+/// assert!(users.add_if_absent("ada".to_string()));
+/// assert!(!users.add_if_absent("ada".to_string()));
+/// assert!(users.contains("ada"));
+/// assert!(users.remove("ada"));
+/// assert!(users.is_empty());
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+#[serde(bound(serialize = "T: Serialize + Eq + Hash", deserialize = "T: Deserialize<'de> + Eq + Hash"))]
+pub struct Set<T>(HashSet<T>);
+
+impl<T: Eq + Hash> Set<T> {
+    /// Adds `value` (a value already present is kept).
+    #[inline]
+    pub fn add(&mut self, value: T) {
+        self.0.insert(value);
+    }
+
+    /// Adds `value` if it is absent; returns whether it was added.
+    #[inline]
+    pub fn add_if_absent(&mut self, value: T) -> bool {
+        self.0.insert(value)
+    }
+
+    /// Whether `value` is in the set.
+    #[inline]
+    pub fn contains<Q: ?Sized + Hash + Equivalent<T>>(&self, value: &Q) -> bool {
+        self.0.contains(value)
+    }
+
+    /// Removes `value`; returns whether it was present.
+    #[inline]
+    pub fn remove<Q: ?Sized + Hash + Equivalent<T>>(&mut self, value: &Q) -> bool {
+        self.0.remove(value)
+    }
+}
+
+impl<T> Set<T> {
+    /// The values.
+    #[inline]
+    pub fn read(&self) -> impl ExactSizeIterator<Item = &T> {
+        self.0.iter()
+    }
+
+    /// The number of values.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the set has no value.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Removes every value.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<T> Default for Set<T> {
+    /// An empty set.
+    #[inline]
+    fn default() -> Self {
+        Set(HashSet::default())
+    }
+}
+
+impl<T: Send + 'static> StateCell for Set<T> {
+    const KIND: &'static str = "Set";
+
+    #[inline]
+    fn clear(&mut self) {
+        Set::clear(self);
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        Set::is_empty(self)
+    }
+}

@@ -1,0 +1,252 @@
+//! Deterministic testing: a scripted [`TestStream`] source, and a step-by-step [`Harness`] for one DoFn.
+//!
+//! Both follow Beam's `TestStream`: elements arrive in steps, the watermark and the processing-time clock
+//! advance only when told, and the outputs are the same on every run.
+//!
+//! ```
+//! use dofn::prelude::*;
+//! use dofn::testing::Harness;
+//!
+//! #[dofn]
+//! #[derive(Clone, Default)]
+//! struct Sum {
+//!     #[state_id("total")]
+//!     total: StateSpec<Value<u64>>,
+//!     #[timer_id("flush")]
+//!     flush: TimerSpec<EventTime>,
+//! }
+//!
+//! #[dofn]
+//! impl Sum {
+//!     #[process_element]
+//!     fn process(&self, cx: &mut ProcessContext<(&'static str, u64), u64>,
+//!                #[state_id("total")] total: &mut Value<u64>,
+//!                #[timer_id("flush")] flush: &mut Timer) {
+//!         *total.get_or_insert_with(|| 0) += cx.value();
+//!         flush.set(cx.window().max_timestamp());
+//!     }
+//!
+//!     #[on_timer("flush")]
+//!     fn on_flush(&self, cx: &mut TimerContext<u64>, #[state_id("total")] total: &mut Value<u64>) {
+//!         cx.output(total.read().copied().unwrap_or(0));
+//!     }
+//! }
+//!
+//! let mut h = Harness::new(Sum::default(), WindowFn::fixed(Duration::from_secs(10)).into()).unwrap();
+//! h.add_elements([(("a", 1), Instant::from_secs(1)), (("a", 2), Instant::from_secs(2))]).unwrap();
+//! assert!(h.advance_watermark_to(Instant::from_secs(9)).unwrap().is_empty());
+//! let out = h.advance_watermark_to(Instant::from_secs(10)).unwrap();
+//! assert_eq!(out[0].value, 3);
+//! assert_eq!(out[0].timestamp, Instant::from_millis(9_999));
+//! ```
+
+use crate::context::{TaggedOutputs, TimestampedValue, WindowedValue};
+use crate::dofn::DoFn;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::runner::Executor;
+use crate::time::{Duration, Instant};
+use crate::window::{WindowFn, WindowingStrategy};
+
+/// One scripted step of a [`TestStream`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestEvent<T> {
+    /// Elements arrive (one bundle).
+    Elements(Vec<TimestampedValue<T>>),
+    /// The watermark advances to this time (never back).
+    Watermark(Instant),
+    /// The processing-time clock advances by this much.
+    ProcessingTime(Duration),
+}
+
+/// A scripted source: elements, watermark advances and clock advances, in order. Run it with
+/// [`Pipeline::from_test_stream`](crate::Pipeline::from_test_stream). When the script ends, the watermark
+/// advances to the end of time.
+///
+/// ```
+/// use dofn::prelude::*;
+/// let stream = TestStream::new()
+///     .add_elements([("a", Instant::from_secs(1))])
+///     .advance_processing_time(Duration::from_secs(5))
+///     .advance_watermark_to(Instant::from_secs(60))
+///     .add_elements([("late", Instant::from_secs(2))])
+///     .advance_watermark_to_infinity();
+/// let out = Pipeline::from_test_stream(stream).run().unwrap();
+/// assert_eq!(out.values().copied().collect::<Vec<_>>(), ["a", "late"]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct TestStream<T> {
+    events: Vec<TestEvent<T>>,
+    processing_time_start: Instant,
+}
+
+impl<T> Default for TestStream<T> {
+    fn default() -> Self {
+        TestStream { events: Vec::new(), processing_time_start: Instant::EPOCH }
+    }
+}
+
+impl<T> TestStream<T> {
+    /// An empty script; the processing-time clock starts at the epoch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn from_events(events: Vec<TestEvent<T>>) -> Self {
+        TestStream { events, processing_time_start: Instant::EPOCH }
+    }
+
+    /// Starts the processing-time clock at `start` instead of the epoch.
+    pub fn with_processing_time_start(mut self, start: Instant) -> Self {
+        self.processing_time_start = start;
+        self
+    }
+
+    /// Adds a step in which these elements arrive, each with its event timestamp.
+    pub fn add_elements(mut self, elements: impl IntoIterator<Item = (T, Instant)>) -> Self {
+        let values = elements.into_iter().map(|(value, timestamp)| TimestampedValue { timestamp, value }).collect();
+        self.events.push(TestEvent::Elements(values));
+        self
+    }
+
+    /// Adds a step in which the watermark advances to `watermark`.
+    pub fn advance_watermark_to(mut self, watermark: Instant) -> Self {
+        self.events.push(TestEvent::Watermark(watermark));
+        self
+    }
+
+    /// Adds a step in which the processing-time clock advances by `by`.
+    pub fn advance_processing_time(mut self, by: Duration) -> Self {
+        self.events.push(TestEvent::ProcessingTime(by));
+        self
+    }
+
+    /// Adds a step in which the watermark advances to the end of time (every window expires).
+    pub fn advance_watermark_to_infinity(self) -> Self {
+        self.advance_watermark_to(Instant::MAX)
+    }
+
+    /// The scripted steps.
+    pub fn events(&self) -> &[TestEvent<T>] {
+        &self.events
+    }
+
+    pub(crate) fn processing_time_start(&self) -> Instant {
+        self.processing_time_start
+    }
+
+    pub(crate) fn into_events(self) -> Vec<TestEvent<T>> {
+        self.events
+    }
+}
+
+impl From<WindowFn> for WindowingStrategy {
+    fn from(window_fn: WindowFn) -> Self {
+        WindowingStrategy::new(window_fn)
+    }
+}
+
+/// Drives one DoFn step by step and returns each step's outputs: the closest look at its semantics.
+///
+/// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one bundle and returns the
+/// main outputs it produced, in order; an error stops the harness (further calls return nothing).
+pub struct Harness<F: DoFn> {
+    executor: Executor<F>,
+    window_fn: WindowFn,
+}
+
+impl<F: DoFn> Harness<F> {
+    /// A harness for `dofn` on input windowed by `strategy`; fails if the DoFn cannot run on it.
+    pub fn new(dofn: F, strategy: WindowingStrategy) -> Result<Self, Error> {
+        Ok(Harness { executor: Executor::new(dofn, strategy)?, window_fn: strategy.window_fn })
+    }
+
+    /// Starts the processing-time clock at `start` (the default is the epoch).
+    pub fn with_processing_time(mut self, start: Instant) -> Self {
+        self.executor.set_processing_time_start(start);
+        self
+    }
+
+    fn step(
+        &mut self,
+        run: impl FnOnce(&mut Executor<F>) -> Result<(), Error>,
+    ) -> Result<Vec<WindowedValue<F::Output>>, Error> {
+        let result = run(&mut self.executor).and_then(|()| self.executor.finish_bundle());
+        let mut out = Vec::new();
+        self.executor.drain_main_into(&mut out);
+        result.map(|()| out)
+    }
+
+    /// Elements arrive, with their event timestamps; returns the outputs.
+    pub fn add_elements(
+        &mut self,
+        elements: impl IntoIterator<Item = (F::Input, Instant)>,
+    ) -> Result<Vec<WindowedValue<F::Output>>, Error>
+    where
+        F::Input: Clone,
+    {
+        let window_fn = self.window_fn;
+        self.step(|ex| {
+            for (value, timestamp) in elements {
+                let mut windows = Vec::new();
+                window_fn.assign(timestamp, |w| windows.push(w));
+                for window in windows {
+                    ex.process_one(WindowedValue { timestamp, window, value: value.clone() })?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Advances the input watermark; returns the outputs of the timers that fired and windows that expired.
+    pub fn advance_watermark_to(&mut self, watermark: Instant) -> Result<Vec<WindowedValue<F::Output>>, Error> {
+        self.step(|ex| ex.advance_watermark(watermark))
+    }
+
+    /// Advances the watermark to the end of time: every remaining event-time timer fires, every window expires.
+    pub fn advance_watermark_to_infinity(&mut self) -> Result<Vec<WindowedValue<F::Output>>, Error> {
+        self.advance_watermark_to(Instant::MAX)
+    }
+
+    /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired.
+    pub fn advance_processing_time(&mut self, by: Duration) -> Result<Vec<WindowedValue<F::Output>>, Error> {
+        let to = self.executor.processing_time() + by;
+        self.step(|ex| ex.advance_processing_time(to))
+    }
+
+    /// The DoFn's input watermark.
+    pub fn input_watermark(&self) -> Instant {
+        self.executor.input_watermark()
+    }
+
+    /// The DoFn's output watermark: the input watermark held back by pending timers' output timestamps.
+    pub fn output_watermark(&mut self) -> Instant {
+        self.executor.output_watermark()
+    }
+
+    /// The processing-time clock.
+    pub fn processing_time(&self) -> Instant {
+        self.executor.processing_time()
+    }
+
+    /// The number of (key, window) pairs that hold state or timers.
+    pub fn live_records(&self) -> usize {
+        self.executor.live_records()
+    }
+
+    /// The DoFn's counters so far.
+    pub fn metrics(&self) -> Metrics {
+        self.executor.metrics()
+    }
+
+    /// Takes the tagged outputs made so far.
+    pub fn take_tagged(&mut self) -> TaggedOutputs {
+        self.executor.take_tagged()
+    }
+
+    /// Calls `#[teardown]`.
+    pub fn teardown(mut self) -> Result<Metrics, Error> {
+        self.executor.teardown()?;
+        Ok(self.executor.metrics())
+    }
+}

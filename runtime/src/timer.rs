@@ -1,0 +1,431 @@
+//! Timers: event-time and processing-time callbacks, per key and window.
+//!
+//! A DoFn declares a timer as a field of type [`TimerSpec<EventTime>`] or [`TimerSpec<ProcessingTime>`] marked
+//! `#[timer_id("..")]`, and a family of dynamically tagged timers as [`TimerFamilySpec`] marked
+//! `#[timer_family_id("..")]`. Methods take `&mut Timer` / `&mut TimerMap` parameters to set and clear them,
+//! and `#[on_timer("..")]` / `#[on_timer_family("..")]` callbacks run when they fire.
+//!
+//! The rules are Beam's:
+//! - an event-time timer fires once the input watermark passes its time; a processing-time timer once the
+//!   processing clock reaches it;
+//! - setting a timer again replaces it, [`Timer::clear`] cancels it;
+//! - [`Timer::set_relative`] sets it relative to the current time of its domain (the element's timestamp for
+//!   event time, the clock for processing time), moved by [`Timer::offset`] and rounded up to a multiple of
+//!   [`Timer::align`]; relative event-time timers are capped at the window's expiry;
+//! - a timer has an *output timestamp* that holds the DoFn's output watermark until it fires: by default its
+//!   firing time for event time, and the input's timestamp for processing time;
+//!   [`Timer::with_no_output_timestamp`] sets no hold.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::TimerError;
+use crate::time::{Duration, Instant};
+
+/// The time domain a timer counts in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TimeDomain {
+    /// Fires when the input watermark passes the timer's time.
+    EventTime,
+    /// Fires when the processing-time clock reaches the timer's time.
+    ProcessingTime,
+}
+
+impl fmt::Display for TimeDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TimeDomain::EventTime => "event time",
+            TimeDomain::ProcessingTime => "processing time",
+        })
+    }
+}
+
+/// Marker for event-time timers: `TimerSpec<EventTime>`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventTime;
+
+/// Marker for processing-time timers: `TimerSpec<ProcessingTime>`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessingTime;
+
+/// A time-domain marker type: [`EventTime`] or [`ProcessingTime`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a time domain",
+    label = "expected `EventTime` or `ProcessingTime`",
+    note = "timers are declared as `TimerSpec<EventTime>` or `TimerSpec<ProcessingTime>`"
+)]
+pub trait Domain: Send + 'static {
+    /// The domain this marker stands for.
+    const DOMAIN: TimeDomain;
+}
+
+impl Domain for EventTime {
+    const DOMAIN: TimeDomain = TimeDomain::EventTime;
+}
+
+impl Domain for ProcessingTime {
+    const DOMAIN: TimeDomain = TimeDomain::ProcessingTime;
+}
+
+/// The declaration of a timer in domain `D`: the type of a `#[timer_id("..")]` field. It holds no data.
+pub struct TimerSpec<D: Domain>(PhantomData<fn() -> D>);
+
+/// The declaration of a family of timers in domain `D`, told apart by string tags chosen at run time: the type
+/// of a `#[timer_family_id("..")]` field. It holds no data.
+pub struct TimerFamilySpec<D: Domain>(PhantomData<fn() -> D>);
+
+macro_rules! spec_impls {
+    ($name:ident) => {
+        impl<D: Domain> $name<D> {
+            /// The declaration (it carries no data).
+            pub const fn new() -> Self {
+                $name(PhantomData)
+            }
+        }
+        impl<D: Domain> Default for $name<D> {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+        impl<D: Domain> Clone for $name<D> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<D: Domain> Copy for $name<D> {}
+        impl<D: Domain> fmt::Debug for $name<D> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), D::DOMAIN)
+            }
+        }
+    };
+}
+spec_impls!(TimerSpec);
+spec_impls!(TimerFamilySpec);
+
+/// One declared timer or timer family, as the runner sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// The id given in `#[timer_id("..")]` or `#[timer_family_id("..")]`.
+    pub id: &'static str,
+    /// Its time domain.
+    pub domain: TimeDomain,
+}
+
+/// The stored state of one timer of one key and window.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TimerSlot {
+    /// When it fires, if set.
+    pub(crate) firing: Option<Instant>,
+    /// Its output timestamp (watermark hold), if it has one.
+    pub(crate) output: Option<Instant>,
+    /// Set or cleared since the runner last looked.
+    #[serde(skip)]
+    pub(crate) dirty: bool,
+    /// The earliest queue entry the runner holds for this slot: (time, token).
+    #[serde(skip)]
+    pub(crate) queued: Option<(Instant, u64)>,
+    /// The earliest hold entry the runner holds for this slot: (time, token).
+    #[serde(skip)]
+    pub(crate) hold_queued: Option<(Instant, u64)>,
+    /// The first invalid request made through a handle, reported by the runner after the callback.
+    #[serde(skip)]
+    pub(crate) error: Option<TimerError>,
+}
+
+impl TimerSlot {
+    /// When the timer fires, if it is set.
+    pub fn firing(&self) -> Option<Instant> {
+        self.firing
+    }
+}
+
+/// The timers of one family for one key and window, by tag.
+#[doc(hidden)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TimerFamily {
+    pub(crate) slots: Vec<(Box<str>, TimerSlot)>,
+    #[serde(skip)]
+    pub(crate) dirty: bool,
+}
+
+impl TimerFamily {
+    pub(crate) fn slot_index(&mut self, tag: &str) -> usize {
+        match self.slots.iter().position(|(t, _)| &**t == tag) {
+            Some(i) => i,
+            None => {
+                self.slots.push((tag.into(), TimerSlot::default()));
+                self.slots.len() - 1
+            }
+        }
+    }
+}
+
+/// All the timers of one DoFn for one key and window: `N` timers and `F` timer families, in declaration order.
+#[doc(hidden)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TimerTable<const N: usize, const F: usize> {
+    #[serde(with = "serde_array")]
+    pub timers: [TimerSlot; N],
+    #[serde(with = "serde_array")]
+    pub families: [TimerFamily; F],
+}
+
+impl<const N: usize, const F: usize> Default for TimerTable<N, F> {
+    fn default() -> Self {
+        TimerTable {
+            timers: std::array::from_fn(|_| TimerSlot::default()),
+            families: std::array::from_fn(|_| TimerFamily::default()),
+        }
+    }
+}
+
+/// Serde for fixed-size arrays of any length (serde's own impls stop at 32 and need `Default`).
+mod serde_array {
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde::ser::{Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, T: Serialize, const N: usize>(a: &[T; N], s: S) -> Result<S::Ok, S::Error> {
+        a.as_slice().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[T; N], D::Error> {
+        let v = Vec::<T>::deserialize(d)?;
+        let len = v.len();
+        v.try_into().map_err(|_| D::Error::custom(format!("expected {N} timers, found {len}")))
+    }
+}
+
+/// Access to the timers of a record, for the runner.
+#[doc(hidden)]
+pub trait TimerRecord: Default + Send + 'static {
+    /// The plain timers, in declaration order.
+    fn timers(&mut self) -> &mut [TimerSlot];
+    /// The timer families, in declaration order.
+    fn families(&mut self) -> &mut [TimerFamily];
+}
+
+impl<const N: usize, const F: usize> TimerRecord for TimerTable<N, F> {
+    #[inline]
+    fn timers(&mut self) -> &mut [TimerSlot] {
+        &mut self.timers
+    }
+    #[inline]
+    fn families(&mut self) -> &mut [TimerFamily] {
+        &mut self.families
+    }
+}
+
+/// What a timer handle needs to know about the call it was handed to: the times and the window.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct TimerEnv {
+    /// The event time relative timers count from: the element's timestamp, or the firing timer's time.
+    pub(crate) event_time: Instant,
+    /// The timestamp of the input being processed (element, or timer output timestamp), for hold checks.
+    pub(crate) input_timestamp: Instant,
+    /// The processing-time clock.
+    pub(crate) processing_time: Instant,
+    /// The window's garbage-collection time.
+    pub(crate) expiry: Instant,
+    /// The DoFn's allowed timestamp skew.
+    pub(crate) skew: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputChoice {
+    Default,
+    At(Instant),
+    None,
+}
+
+/// A handle to one timer of the current key and window, passed to a method as `&mut Timer`.
+///
+/// ```
+/// # use dofn::prelude::*;
+/// # fn example(expiry: &mut Timer, stale: &mut Timer, window: Window) {
+/// // Fire when the watermark passes the end of the window.
+/// expiry.set(window.max_timestamp());
+/// // Fire 10 seconds of processing time from now, rounded up to a whole second.
+/// stale.offset(Duration::from_secs(10)).align(Duration::from_secs(1)).set_relative();
+/// # }
+/// ```
+pub struct Timer<'a> {
+    slot: &'a mut TimerSlot,
+    domain: TimeDomain,
+    env: &'a TimerEnv,
+    offset: Duration,
+    period: Duration,
+    output: OutputChoice,
+}
+
+impl<'a> Timer<'a> {
+    #[doc(hidden)]
+    pub fn new(slot: &'a mut TimerSlot, domain: TimeDomain, env: &'a TimerEnv) -> Timer<'a> {
+        Timer { slot, domain, env, offset: Duration::ZERO, period: Duration::ZERO, output: OutputChoice::Default }
+    }
+
+    /// The timer's time domain.
+    pub fn domain(&self) -> TimeDomain {
+        self.domain
+    }
+
+    /// The current time of this timer's domain: the element's (or firing timer's) timestamp for event time,
+    /// the processing-time clock for processing time.
+    pub fn current_relative_time(&self) -> Instant {
+        match self.domain {
+            TimeDomain::EventTime => self.env.event_time,
+            TimeDomain::ProcessingTime => self.env.processing_time,
+        }
+    }
+
+    /// When the timer will fire, if it is set.
+    pub fn pending(&self) -> Option<Instant> {
+        self.slot.firing
+    }
+
+    /// Sets the timer to fire at `time`, replacing any earlier setting.
+    ///
+    /// An invalid time (an event-time timer past the window's expiry, or an output timestamp out of bounds)
+    /// leaves the timer as it was and fails the run with an [`Error::Timer`](crate::Error::Timer) naming the
+    /// key, window, timer and times once this callback returns. Use [`Timer::try_set`] to handle it yourself.
+    pub fn set(&mut self, time: Instant) {
+        if let Err(e) = self.try_set(time) {
+            self.slot.error.get_or_insert(e);
+        }
+    }
+
+    /// Like [`Timer::set`], but returns the error instead of failing the run.
+    pub fn try_set(&mut self, time: Instant) -> Result<(), TimerError> {
+        if self.domain == TimeDomain::EventTime && time > self.env.expiry {
+            return Err(TimerError::FiringAfterExpiry { firing: time, expiry: self.env.expiry });
+        }
+        self.arm(time)
+    }
+
+    /// Moves the time [`Timer::set_relative`] sets by `offset`.
+    pub fn offset(&mut self, offset: Duration) -> &mut Self {
+        self.offset = offset;
+        self
+    }
+
+    /// Makes [`Timer::set_relative`] round its time up to a multiple of `period` (after the offset).
+    pub fn align(&mut self, period: Duration) -> &mut Self {
+        self.period = period;
+        self
+    }
+
+    /// Holds the output watermark at `time` until the timer fires; outputs of its callback get this timestamp.
+    pub fn with_output_timestamp(&mut self, time: Instant) -> &mut Self {
+        self.output = OutputChoice::At(time);
+        self
+    }
+
+    /// Sets no output watermark hold for this timer.
+    pub fn with_no_output_timestamp(&mut self) -> &mut Self {
+        self.output = OutputChoice::None;
+        self
+    }
+
+    /// Sets the timer relative to [`Timer::current_relative_time`], by Beam's rule: with no alignment, at
+    /// `now + offset`; with alignment `period`, at `now` if `now + offset` is a multiple of `period`, else at
+    /// `now + period - ((now + offset) mod period)`. Event-time timers are capped at the window's expiry.
+    pub fn set_relative(&mut self) {
+        let now = self.current_relative_time();
+        let mut target = if self.period.is_zero() {
+            now + self.offset
+        } else {
+            let since_start = (now + self.offset).millis() % self.period.millis();
+            if since_start == 0 { now } else { now + self.period - Duration::from_millis(since_start) }
+        };
+        if self.domain == TimeDomain::EventTime && target > self.env.expiry {
+            target = self.env.expiry;
+        }
+        if let Err(e) = self.arm(target) {
+            self.slot.error.get_or_insert(e);
+        }
+    }
+
+    /// Cancels the timer, if it is set.
+    pub fn clear(&mut self) {
+        self.slot.firing = None;
+        self.slot.output = None;
+        self.slot.dirty = true;
+    }
+
+    fn arm(&mut self, firing: Instant) -> Result<(), TimerError> {
+        let env = self.env;
+        let output = match (self.output, self.domain) {
+            (OutputChoice::None, _) => None,
+            (OutputChoice::At(t), _) => Some(t),
+            (OutputChoice::Default, TimeDomain::EventTime) => Some(firing),
+            (OutputChoice::Default, TimeDomain::ProcessingTime) => Some(env.input_timestamp),
+        };
+        if let Some(output) = output {
+            if self.output != OutputChoice::Default && output < env.input_timestamp - env.skew {
+                return Err(TimerError::OutputBeforeInput { output, input: env.input_timestamp, skew: env.skew });
+            }
+            if self.domain == TimeDomain::EventTime && output > firing {
+                return Err(TimerError::OutputAfterFiring { output, firing });
+            }
+            if output > env.expiry {
+                return Err(TimerError::OutputAfterExpiry { output, expiry: env.expiry });
+            }
+        }
+        self.slot.firing = Some(firing);
+        self.slot.output = output;
+        self.slot.dirty = true;
+        Ok(())
+    }
+}
+
+/// A handle to a timer family of the current key and window, passed as `&mut TimerMap`: timers told apart by
+/// tags chosen at run time.
+///
+/// ```
+/// # use dofn::prelude::*;
+/// # fn example(reminders: &mut TimerMap, now: Instant) {
+/// reminders.get("alice").set(now + Duration::from_secs(30));
+/// reminders.get("bob").set(now + Duration::from_secs(60));
+/// reminders.clear("alice");
+/// # }
+/// ```
+pub struct TimerMap<'a> {
+    family: &'a mut TimerFamily,
+    domain: TimeDomain,
+    env: &'a TimerEnv,
+}
+
+impl<'a> TimerMap<'a> {
+    #[doc(hidden)]
+    pub fn new(family: &'a mut TimerFamily, domain: TimeDomain, env: &'a TimerEnv) -> TimerMap<'a> {
+        TimerMap { family, domain, env }
+    }
+
+    /// The timer with this tag (created unset if new).
+    pub fn get(&mut self, tag: &str) -> Timer<'_> {
+        let i = self.family.slot_index(tag);
+        self.family.dirty = true;
+        Timer::new(&mut self.family.slots[i].1, self.domain, self.env)
+    }
+
+    /// Cancels the timer with this tag, if it is set.
+    pub fn clear(&mut self, tag: &str) {
+        if let Some((_, slot)) = self.family.slots.iter_mut().find(|(t, _)| &**t == tag) {
+            slot.firing = None;
+            slot.output = None;
+            slot.dirty = true;
+            self.family.dirty = true;
+        }
+    }
+
+    /// The tags of the timers that are set, with their firing times.
+    pub fn pending(&self) -> impl Iterator<Item = (&str, Instant)> {
+        self.family.slots.iter().filter_map(|(t, s)| s.firing.map(|f| (&**t, f)))
+    }
+}

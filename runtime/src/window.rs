@@ -1,0 +1,297 @@
+//! Windows, window functions and the windowing strategy (allowed lateness, garbage-collection time).
+//!
+//! A [`Window`] is a half-open interval of event time `[start, end)`; the global window spans all of time up
+//! to [`Instant::GLOBAL_WINDOW_MAX`]. A [`WindowFn`] assigns each element to windows by its timestamp.
+//! State and timers are scoped to a key *and* a window, and a window's state is cleared at its
+//! [garbage-collection time](WindowingStrategy::gc_time): its maximum timestamp plus the allowed lateness.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::{Duration, Instant};
+
+/// A window of event time: the interval `[start, end)`.
+///
+/// ```
+/// use dofn::{time::{Duration, Instant}, window::Window};
+/// let w = Window::new(Instant::from_secs(0), Instant::from_secs(60));
+/// assert_eq!(w.max_timestamp(), Instant::from_millis(59_999));
+/// assert_eq!(w.to_string(), "[1970-01-01T00:00:00.000Z, 1970-01-01T00:01:00.000Z)");
+/// assert_eq!(Window::GLOBAL.to_string(), "GlobalWindow");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Window {
+    start: Instant,
+    end: Instant,
+}
+
+impl Window {
+    /// The single window of the global windowing: all of event time.
+    pub const GLOBAL: Window =
+        Window { start: Instant::MIN, end: Instant::GLOBAL_WINDOW_MAX.plus(Duration::from_millis(1)) };
+
+    /// The interval window `[start, end)`.
+    pub const fn new(start: Instant, end: Instant) -> Window {
+        Window { start, end }
+    }
+
+    /// The first instant in the window.
+    pub const fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// The first instant after the window.
+    pub const fn end(&self) -> Instant {
+        self.end
+    }
+
+    /// The largest timestamp inside the window: `end - 1ms`.
+    pub const fn max_timestamp(&self) -> Instant {
+        self.end.minus(Duration::from_millis(1))
+    }
+
+    /// Whether this is the global window.
+    pub fn is_global(&self) -> bool {
+        *self == Window::GLOBAL
+    }
+
+    /// Whether `ts` lies in `[start, end)`.
+    pub fn contains(&self, ts: Instant) -> bool {
+        self.start <= ts && ts < self.end
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_global() { f.write_str("GlobalWindow") } else { write!(f, "[{}, {})", self.start, self.end) }
+    }
+}
+
+impl fmt::Debug for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// How elements are assigned to windows.
+///
+/// ```
+/// use dofn::{time::{Duration, Instant}, window::{Window, WindowFn}};
+/// let fixed = WindowFn::fixed(Duration::from_secs(10));
+/// let mut ws = Vec::new();
+/// fixed.assign(Instant::from_secs(12), |w| ws.push(w));
+/// assert_eq!(ws, [Window::new(Instant::from_secs(10), Instant::from_secs(20))]);
+///
+/// let sliding = WindowFn::sliding(Duration::from_secs(10), Duration::from_secs(5));
+/// ws.clear();
+/// sliding.assign(Instant::from_secs(12), |w| ws.push(w));
+/// assert_eq!(ws.len(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowFn {
+    /// Every element in the one [`Window::GLOBAL`].
+    Global,
+    /// Tumbling windows of `size`, aligned to the epoch plus `offset`.
+    Fixed {
+        /// The length of each window.
+        size: Duration,
+        /// Where windows start relative to the epoch (`0 <= offset < size`).
+        offset: Duration,
+    },
+    /// Overlapping windows of `size` starting every `period`, aligned to the epoch plus `offset`.
+    Sliding {
+        /// The length of each window.
+        size: Duration,
+        /// The distance between window starts.
+        period: Duration,
+        /// Where windows start relative to the epoch (`0 <= offset < period`).
+        offset: Duration,
+    },
+    /// Session windows: each element gets `[ts, ts + gap)`, and overlapping windows of a key merge.
+    ///
+    /// Sessions are *merging* windows. A stateless DoFn sees each element's own proto-window (merging happens
+    /// in a grouping step, as in Beam); a stateful DoFn is rejected on them when the pipeline is built.
+    Sessions {
+        /// The inactivity gap that closes a session.
+        gap: Duration,
+    },
+}
+
+impl WindowFn {
+    /// Fixed windows of `size`, aligned to the epoch.
+    pub const fn fixed(size: Duration) -> WindowFn {
+        WindowFn::Fixed { size, offset: Duration::ZERO }
+    }
+
+    /// Sliding windows of `size` every `period`, aligned to the epoch.
+    pub const fn sliding(size: Duration, period: Duration) -> WindowFn {
+        WindowFn::Sliding { size, period, offset: Duration::ZERO }
+    }
+
+    /// Session windows with the given gap.
+    pub const fn sessions(gap: Duration) -> WindowFn {
+        WindowFn::Sessions { gap }
+    }
+
+    /// Whether windows of this function merge (only [`WindowFn::Sessions`]).
+    pub fn is_merging(&self) -> bool {
+        matches!(self, WindowFn::Sessions { .. })
+    }
+
+    /// Checks the parameters: sizes and periods positive, offsets in range.
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            WindowFn::Global => Ok(()),
+            WindowFn::Fixed { size, offset } => {
+                if size.millis() <= 0 {
+                    Err(format!("fixed windows need a positive size, got {size}"))
+                } else if offset.millis() < 0 || offset >= size {
+                    Err(format!("fixed windows of size {size} need an offset in [0, {size}), got {offset}"))
+                } else {
+                    Ok(())
+                }
+            }
+            WindowFn::Sliding { size, period, offset } => {
+                if size.millis() <= 0 || period.millis() <= 0 {
+                    Err(format!("sliding windows need a positive size and period, got size {size}, period {period}"))
+                } else if offset.millis() < 0 || offset >= period {
+                    Err(format!("sliding windows with period {period} need an offset in [0, {period}), got {offset}"))
+                } else {
+                    Ok(())
+                }
+            }
+            WindowFn::Sessions { gap } => {
+                if gap.millis() <= 0 {
+                    Err(format!("session windows need a positive gap, got {gap}"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Calls `f` with each window that contains an element at `ts`, earliest start first.
+    #[inline]
+    pub fn assign(&self, ts: Instant, mut f: impl FnMut(Window)) {
+        match *self {
+            WindowFn::Global => f(Window::GLOBAL),
+            WindowFn::Fixed { size, offset } => {
+                let start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(size.millis());
+                let start = Instant::from_millis(start);
+                f(Window::new(start, start + size));
+            }
+            WindowFn::Sliding { size, period, offset } => {
+                let last_start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(period.millis());
+                // Window starts s with s <= ts < s + size, earliest first, without allocating.
+                let lowest = ts.millis() - size.millis() + 1;
+                if lowest > last_start {
+                    return;
+                }
+                let mut start = last_start - (last_start - lowest) / period.millis() * period.millis();
+                while start <= last_start {
+                    let s = Instant::from_millis(start);
+                    f(Window::new(s, s + size));
+                    start += period.millis();
+                }
+            }
+            WindowFn::Sessions { gap } => f(Window::new(ts, ts + gap)),
+        }
+    }
+}
+
+/// How a collection is windowed: the window function and how late data may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowingStrategy {
+    /// Assigns elements to windows.
+    pub window_fn: WindowFn,
+    /// How long after a window's end (by the watermark) its elements are still accepted and its state kept.
+    pub allowed_lateness: Duration,
+}
+
+impl Default for WindowingStrategy {
+    fn default() -> Self {
+        WindowingStrategy::global()
+    }
+}
+
+impl WindowingStrategy {
+    /// The global window with no allowed lateness.
+    pub const fn global() -> WindowingStrategy {
+        WindowingStrategy { window_fn: WindowFn::Global, allowed_lateness: Duration::ZERO }
+    }
+
+    /// `window_fn` with no allowed lateness.
+    pub const fn new(window_fn: WindowFn) -> WindowingStrategy {
+        WindowingStrategy { window_fn, allowed_lateness: Duration::ZERO }
+    }
+
+    /// The same strategy with the given allowed lateness.
+    pub const fn with_allowed_lateness(mut self, lateness: Duration) -> WindowingStrategy {
+        self.allowed_lateness = lateness;
+        self
+    }
+
+    /// When the state of `window` is garbage-collected: its max timestamp plus the allowed lateness, but never
+    /// past the end of the global window (Beam's rule).
+    ///
+    /// ```
+    /// use dofn::{time::{Duration, Instant}, window::{Window, WindowFn, WindowingStrategy}};
+    /// let s = WindowingStrategy::new(WindowFn::fixed(Duration::from_secs(10)))
+    ///     .with_allowed_lateness(Duration::from_secs(5));
+    /// let w = Window::new(Instant::from_secs(0), Instant::from_secs(10));
+    /// assert_eq!(s.gc_time(&w), Instant::from_millis(14_999));
+    /// assert_eq!(s.gc_time(&Window::GLOBAL), Instant::GLOBAL_WINDOW_MAX);
+    /// ```
+    pub fn gc_time(&self, window: &Window) -> Instant {
+        let max = window.max_timestamp();
+        if max > Instant::GLOBAL_WINDOW_MAX.minus(self.allowed_lateness) {
+            Instant::GLOBAL_WINDOW_MAX
+        } else {
+            max + self.allowed_lateness
+        }
+    }
+
+    /// Whether `window` has expired once the input watermark is at `watermark`: its GC time is before it.
+    pub fn is_expired(&self, window: &Window, watermark: Instant) -> bool {
+        self.gc_time(window) < watermark
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows(f: WindowFn, ts: i64) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        f.assign(Instant::from_millis(ts), |w| out.push((w.start().millis(), w.end().millis())));
+        out
+    }
+
+    #[test]
+    fn fixed_windows_handle_negative_times_and_offsets() {
+        let f = WindowFn::fixed(Duration::from_millis(10));
+        assert_eq!(windows(f, 0), [(0, 10)]);
+        assert_eq!(windows(f, 9), [(0, 10)]);
+        assert_eq!(windows(f, -1), [(-10, 0)]);
+        let f = WindowFn::Fixed { size: Duration::from_millis(10), offset: Duration::from_millis(3) };
+        assert_eq!(windows(f, 2), [(-7, 3)]);
+        assert_eq!(windows(f, 3), [(3, 13)]);
+    }
+
+    #[test]
+    fn sliding_windows_cover_each_timestamp() {
+        let f = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(5));
+        assert_eq!(windows(f, 7), [(0, 10), (5, 15)]);
+        assert_eq!(windows(f, 5), [(0, 10), (5, 15)]);
+        assert_eq!(windows(f, 4), [(-5, 5), (0, 10)]);
+        let f = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(20));
+        assert_eq!(windows(f, 15), Vec::<(i64, i64)>::new());
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert!(WindowFn::fixed(Duration::ZERO).validate().unwrap_err().contains("positive size"));
+        assert!(WindowFn::sessions(Duration::from_secs(1)).is_merging());
+    }
+}

@@ -1,0 +1,1 @@
+//! Compile-fail and compile-pass cases for the `#[dofn]` macros: see `tests/ui.rs`, `pass/` and `fail/`.
