@@ -1,10 +1,8 @@
 //! The engine of one DoFn on one thread: state and timers per key and window, the watermark, the clock.
 
+use hashbrown::HashMap;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap};
-use std::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use crate::context::{BundleContext, ExpirationContext, Outputs, ProcessContext, TimerContext, WindowedValue};
 use crate::dofn::DoFn;
@@ -15,13 +13,14 @@ use crate::time::{Duration, Instant};
 use crate::timer::{TimeDomain, TimerEnv, TimerRecord, TimerSlot};
 use crate::window::{Window, WindowingStrategy};
 
+use super::backend::{InMemoryBackend, RecordId, StateBackend};
+
 /// A timer (or hold) queue entry. Ordered by time, then by the order entries were made.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 struct Entry {
     time: Instant,
     seq: u64,
-    rec: u32,
-    generation: u32,
+    rec: RecordId,
     timer: u32,
     tag: u32,
 }
@@ -29,37 +28,24 @@ struct Entry {
 /// `Entry::tag` of a plain (non-family) timer.
 const PLAIN: u32 = u32::MAX;
 
-/// The cells and timers of one key and window.
-struct Record<F: DoFn> {
-    key: F::Key,
-    window: Window,
-    state: F::State,
-    timers: F::Timers,
-}
-
-struct Slot<F: DoFn> {
-    generation: u32,
-    record: Option<Record<F>>,
-}
-
 /// A min-heap of entries.
 type Queue = BinaryHeap<Reverse<Entry>>;
 
+/// The default backend of a DoFn.
+pub(crate) type DefaultBackend<F> = InMemoryBackend<<F as DoFn>::Key, <F as DoFn>::State, <F as DoFn>::Timers>;
+
 /// Runs one DoFn instance over the keys and windows it is given, single-threaded.
-pub(crate) struct Executor<F: DoFn> {
+pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     dofn: F,
     strategy: WindowingStrategy,
     skew: Duration,
     stateful: bool,
     set_up: bool,
     in_bundle: bool,
-    // Per key and window: an index into `slots`, found through `index` by (key, window).
-    hasher: DefaultHashBuilder,
-    index: HashTable<u32>,
-    slots: Vec<Slot<F>>,
-    free: Vec<u32>,
+    // The cells and timers per key and window.
+    backend: B,
     // Records per window, in creation order, and windows by garbage-collection time.
-    windows: HashMap<Window, Vec<u32>>,
+    windows: HashMap<Window, Vec<RecordId>>,
     gc_order: BTreeSet<(Instant, Window)>,
     event_timers: Queue,
     processing_timers: Queue,
@@ -75,8 +61,16 @@ pub(crate) struct Executor<F: DoFn> {
 }
 
 impl<F: DoFn> Executor<F> {
-    /// An executor for `dofn` over input windowed by `strategy`; checks the pipeline shape first.
+    /// An executor for `dofn` over input windowed by `strategy`, with in-memory state; checks the pipeline
+    /// shape first.
     pub(crate) fn new(dofn: F, strategy: WindowingStrategy) -> Result<Self, Error> {
+        Executor::with_backend(dofn, strategy, DefaultBackend::<F>::default())
+    }
+}
+
+impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
+    /// An executor for `dofn` over input windowed by `strategy`, keeping state in `backend`.
+    pub(crate) fn with_backend(dofn: F, strategy: WindowingStrategy, backend: B) -> Result<Self, Error> {
         let stateful = F::is_stateful();
         check_applicable::<F>(&strategy)?;
         Ok(Executor {
@@ -86,10 +80,7 @@ impl<F: DoFn> Executor<F> {
             stateful,
             set_up: false,
             in_bundle: false,
-            hasher: DefaultHashBuilder::default(),
-            index: HashTable::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            backend,
             windows: HashMap::new(),
             gc_order: BTreeSet::new(),
             event_timers: Queue::new(),
@@ -124,7 +115,7 @@ impl<F: DoFn> Executor<F> {
 
     /// The number of live (key, window) records.
     pub(crate) fn live_records(&self) -> usize {
-        self.index.len()
+        self.backend.len()
     }
 
     fn site(&self, method: String, key: Option<&F::Key>, window: Option<Window>, ts: Option<Instant>) -> Site {
@@ -216,9 +207,9 @@ impl<F: DoFn> Executor<F> {
         };
         let (result, rec) = if self.stateful {
             let rec = self.record_for(F::key_of(&value), window);
-            let record = self.slots[rec as usize].record.as_mut().expect("live record");
+            let record = self.backend.get(rec).expect("live record");
             let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
-            (self.dofn.process_element(&mut cx, &mut record.state, &mut record.timers, &env), Some(rec))
+            (self.dofn.process_element(&mut cx, record.state, record.timers, &env), Some(rec))
         } else {
             let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
             (self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env), None)
@@ -231,7 +222,7 @@ impl<F: DoFn> Executor<F> {
     fn after_call(
         &mut self,
         result: Result<(), BoxError>,
-        rec: Option<u32>,
+        rec: Option<RecordId>,
         sync: bool,
         what: impl FnOnce() -> (String, Window, Instant),
     ) -> Result<(), Error> {
@@ -243,8 +234,8 @@ impl<F: DoFn> Executor<F> {
             return Ok(());
         }
         let (method, window, ts) = what();
-        let key = rec.and_then(|r| self.slots[r as usize].record.as_ref()).map(|r| &r.key);
-        let site = self.site(method, key, Some(window), Some(ts));
+        let key = rec.and_then(|r| self.backend.get(r)).map(|r| r.key.clone());
+        let site = self.site(method, key.as_ref(), Some(window), Some(ts));
         if let Some((timer, error)) = timer_error {
             return Err(Error::Timer { site, timer, error });
         }
@@ -259,54 +250,25 @@ impl<F: DoFn> Executor<F> {
 
     /// Finds or creates the record of (key, window).
     #[inline]
-    fn record_for(&mut self, key: &F::Key, window: Window) -> u32 {
-        let hash = self.hasher.hash_one((key, &window));
-        let slots = &self.slots;
-        let found = self.index.find(hash, |&i| {
-            let r = slots[i as usize].record.as_ref().expect("indexed record");
-            r.window == window && r.key == *key
-        });
-        if let Some(&i) = found {
-            return i;
+    fn record_for(&mut self, key: &F::Key, window: Window) -> RecordId {
+        let (rec, created) = self.backend.get_or_create(key, window);
+        if created {
+            let strategy = &self.strategy;
+            let gc_order = &mut self.gc_order;
+            self.windows
+                .entry(window)
+                .or_insert_with(|| {
+                    gc_order.insert((strategy.gc_time(&window), window));
+                    Vec::new()
+                })
+                .push(rec);
         }
-        self.create_record(key, window, hash)
-    }
-
-    #[cold]
-    fn create_record(&mut self, key: &F::Key, window: Window, hash: u64) -> u32 {
-        let record = Record { key: key.clone(), window, state: F::State::default(), timers: F::Timers::default() };
-        let i = match self.free.pop() {
-            Some(i) => {
-                self.slots[i as usize].record = Some(record);
-                i
-            }
-            None => {
-                self.slots.push(Slot { generation: 0, record: Some(record) });
-                (self.slots.len() - 1) as u32
-            }
-        };
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index.insert_unique(hash, i, |&j| {
-            let r = slots[j as usize].record.as_ref().expect("indexed record");
-            hasher.hash_one((&r.key, &r.window))
-        });
-        let strategy = &self.strategy;
-        let gc_order = &mut self.gc_order;
-        self.windows
-            .entry(window)
-            .or_insert_with(|| {
-                gc_order.insert((strategy.gc_time(&window), window));
-                Vec::new()
-            })
-            .push(i);
-        i
+        rec
     }
 
     /// Queues the timers a callback set on record `rec`; returns the first invalid request, if any.
-    fn sync_timers(&mut self, rec: u32) -> Option<(String, crate::error::TimerError)> {
-        let slot = &mut self.slots[rec as usize];
-        let generation = slot.generation;
-        let record = slot.record.as_mut()?;
+    fn sync_timers(&mut self, rec: RecordId) -> Option<(String, crate::error::TimerError)> {
+        let record = self.backend.get(rec)?;
         let mut error = None;
         let queues = Queues {
             event: &mut self.event_timers,
@@ -318,7 +280,7 @@ impl<F: DoFn> Executor<F> {
         for (i, timer) in record.timers.timers().iter_mut().enumerate() {
             if timer.dirty {
                 let domain = F::TIMERS[i].domain;
-                if let Some(e) = queues.sync(timer, domain, rec, generation, i as u32, PLAIN) {
+                if let Some(e) = queues.sync(timer, domain, rec, i as u32, PLAIN) {
                     error.get_or_insert_with(|| (F::TIMERS[i].id.to_string(), e));
                 }
             }
@@ -329,7 +291,7 @@ impl<F: DoFn> Executor<F> {
                 let domain = F::TIMER_FAMILIES[f].domain;
                 for (t, (tag, timer)) in family.slots.iter_mut().enumerate() {
                     if timer.dirty {
-                        if let Some(e) = queues.sync(timer, domain, rec, generation, f as u32, t as u32) {
+                        if let Some(e) = queues.sync(timer, domain, rec, f as u32, t as u32) {
                             error.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), e));
                         }
                     }
@@ -409,11 +371,7 @@ impl<F: DoFn> Executor<F> {
     }
 
     fn timer_slot(&mut self, e: &Entry) -> Option<&mut TimerSlot> {
-        let slot = self.slots.get_mut(e.rec as usize)?;
-        if slot.generation != e.generation {
-            return None;
-        }
-        let record = slot.record.as_mut()?;
+        let record = self.backend.get(e.rec)?;
         if e.tag == PLAIN {
             record.timers.timers().get_mut(e.timer as usize)
         } else {
@@ -455,7 +413,7 @@ impl<F: DoFn> Executor<F> {
     fn fire(&mut self, e: Entry, domain: TimeDomain, firing: Instant, output: Option<Instant>) -> Result<(), Error> {
         self.ensure_started()?;
         self.metrics.timers_fired += 1;
-        let record = self.slots[e.rec as usize].record.as_mut().expect("timer of a live record");
+        let record = self.backend.get(e.rec).expect("timer of a live record");
         let window = record.window;
         let expiry = self.strategy.gc_time(&window);
         // Outputs of the callback default to the timer's output timestamp; without one, to the firing time
@@ -489,17 +447,9 @@ impl<F: DoFn> Executor<F> {
             &mut self.out,
         );
         let result = if e.tag == PLAIN {
-            self.dofn.on_timer(e.timer as usize, &mut cx, &record.key, &mut record.state, &mut record.timers, &env)
+            self.dofn.on_timer(e.timer as usize, &mut cx, record.key, record.state, record.timers, &env)
         } else {
-            self.dofn.on_timer_family(
-                e.timer as usize,
-                &tag,
-                &mut cx,
-                &record.key,
-                &mut record.state,
-                &mut record.timers,
-                &env,
-            )
+            self.dofn.on_timer_family(e.timer as usize, &tag, &mut cx, record.key, record.state, record.timers, &env)
         };
         self.after_call(result, Some(e.rec), true, || {
             let method = if e.tag == PLAIN {
@@ -517,9 +467,9 @@ impl<F: DoFn> Executor<F> {
         for rec in records {
             if F::HAS_WINDOW_EXPIRATION {
                 self.ensure_started()?;
-                let record = self.slots[rec as usize].record.as_mut().expect("record of a live window");
+                let record = self.backend.get(rec).expect("record of a live window");
                 let mut cx = ExpirationContext::new(window, self.skew, &mut self.out);
-                let result = self.dofn.on_window_expiration(&mut cx, &record.key, &mut record.state);
+                let result = self.dofn.on_window_expiration(&mut cx, record.key, record.state);
                 let ts = window.max_timestamp();
                 self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))?;
             }
@@ -528,27 +478,20 @@ impl<F: DoFn> Executor<F> {
         Ok(())
     }
 
-    fn remove_record(&mut self, rec: u32) {
-        let slot = &mut self.slots[rec as usize];
-        let Some(mut record) = slot.record.take() else { return };
-        slot.generation = slot.generation.wrapping_add(1);
+    fn remove_record(&mut self, rec: RecordId) {
+        let Some((_, _, mut state, mut timers)) = self.backend.remove(rec) else { return };
         self.metrics.windows_expired += 1;
-        for (i, t) in record.timers.timers().iter().enumerate() {
+        for (i, t) in timers.timers().iter().enumerate() {
             if t.firing.is_some() && F::TIMERS[i].domain == TimeDomain::ProcessingTime {
                 self.metrics.timers_dropped += 1;
             }
         }
-        for (f, family) in record.timers.families().iter().enumerate() {
+        for (f, family) in timers.families().iter().enumerate() {
             if F::TIMER_FAMILIES[f].domain == TimeDomain::ProcessingTime {
                 self.metrics.timers_dropped += family.slots.iter().filter(|(_, s)| s.firing.is_some()).count() as u64;
             }
         }
-        record.state.clear();
-        let hash = self.hasher.hash_one((&record.key, &record.window));
-        if let Ok(entry) = self.index.find_entry(hash, |&i| i == rec) {
-            entry.remove();
-        }
-        self.free.push(rec);
+        state.clear();
     }
 }
 
@@ -568,8 +511,7 @@ impl Queues<'_> {
         &mut self,
         slot: &mut TimerSlot,
         domain: TimeDomain,
-        rec: u32,
-        generation: u32,
+        rec: RecordId,
         timer: u32,
         tag: u32,
     ) -> Option<crate::error::TimerError> {
@@ -582,13 +524,13 @@ impl Queues<'_> {
                     TimeDomain::EventTime => &mut *self.event,
                     TimeDomain::ProcessingTime => &mut *self.processing,
                 };
-                queue.push(Reverse(Entry { time: firing, seq, rec, generation, timer, tag }));
+                queue.push(Reverse(Entry { time: firing, seq, rec, timer, tag }));
             }
             if let Some(hold) = slot.output {
                 if slot.hold_queued.is_none_or(|(q, _)| hold < q) {
                     let seq = next(self.seq);
                     slot.hold_queued = Some((hold, seq));
-                    self.holds.push(Reverse(Entry { time: hold, seq, rec, generation, timer, tag }));
+                    self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
                 }
             }
         }
@@ -617,11 +559,4 @@ fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> 
         });
     }
     Ok(())
-}
-
-#[allow(dead_code)]
-fn _assert_record_is_send<F: DoFn>() {
-    fn is_send<T: Send>() {}
-    is_send::<F::State>();
-    let _ = <F::State as StateRecord>::IDS;
 }

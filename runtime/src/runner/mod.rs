@@ -9,8 +9,8 @@
 //!   timers, so downstream never sees an element as late because a timer upstream has yet to fire.
 //! - An event-time timer fires once the input watermark is past its time; a processing-time timer once the
 //!   processing clock reaches it. For one key and window, timers fire in time order, including timers set by
-//!   a callback to a time before others already pending. Processing-time timers set during a clock advance to
-//!   a time it already covers fire at the next advance.
+//!   a callback to a time before others already pending (and, as in Beam, a timer a callback sets to a time
+//!   the watermark or clock has already passed fires in the same advance).
 //! - A window expires when the input watermark passes its garbage-collection time (its max timestamp plus
 //!   the allowed lateness). Timers at or before that time fire first; then `#[on_window_expiration]` runs for
 //!   each key with state in the window, and every cell and timer of that key and window is cleared. Elements
@@ -22,10 +22,16 @@
 //!   `#[setup]` runs once before the first bundle, `#[teardown]` once at the end.
 //! - A run is deterministic: the same input gives the same outputs in the same order.
 
+mod backend;
 mod executor;
 mod pipeline;
+mod sharded;
 
 pub use crate::metrics::Metrics;
+pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
 pub use pipeline::{Pipeline, PipelineResult};
 
 pub(crate) use executor::Executor;
+
+#[cfg(test)]
+mod tests;

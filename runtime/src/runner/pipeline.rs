@@ -7,6 +7,7 @@ use crate::dofn::DoFn;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::runner::Executor;
+use crate::runner::sharded::Sharded;
 use crate::testing::{TestEvent, TestStream};
 use crate::time::{Duration, Instant};
 use crate::window::{Window, WindowFn, WindowingStrategy};
@@ -49,12 +50,23 @@ pub(crate) struct Summary {
 pub struct Pipeline<T> {
     root: Box<dyn Node<T>>,
     strategy: WindowingStrategy,
+    workers: usize,
     error: Option<Error>,
+}
+
+/// The default number of worker threads: the machine's cores.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl<T: Send + 'static> Pipeline<T> {
     fn from_source(source: Source<T>) -> Self {
-        Pipeline { root: Box::new(source), strategy: WindowingStrategy::global(), error: None }
+        Pipeline {
+            root: Box::new(source),
+            strategy: WindowingStrategy::global(),
+            workers: default_workers(),
+            error: None,
+        }
     }
 
     /// A bounded pipeline over values with their event timestamps, in the global window.
@@ -97,12 +109,22 @@ impl<T: Send + 'static> Pipeline<T> {
         let error = self
             .error
             .or_else(|| window_fn.validate().err().map(|message| Error::Construction { dofn: "window_into", message }));
-        Pipeline { root: Box::new(Windowing { upstream: self.root, window_fn, buffer: Vec::new() }), strategy, error }
+        let root = Box::new(Windowing { upstream: self.root, window_fn, buffer: Vec::new() });
+        Pipeline { root, strategy, workers: self.workers, error }
     }
 
     /// Sets how long after a window's end its elements are still accepted and its state kept.
     pub fn with_allowed_lateness(mut self, lateness: Duration) -> Self {
         self.strategy.allowed_lateness = lateness;
+        self
+    }
+
+    /// Runs the stateful DoFns applied after this on `workers` threads, keys sharded across them (the
+    /// default is one per core). Outputs are the same per key and window for any number of workers, and in
+    /// the same order on every run with the same number; [`PipelineResult::sorted`] gives a view that does
+    /// not depend on it.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
         self
     }
 
@@ -114,16 +136,25 @@ impl<T: Send + 'static> Pipeline<T> {
     /// Applies a DoFn to every element. A DoFn that cannot run on this input (a stateful DoFn on merging
     /// windows, say) makes [`Pipeline::run`] fail before any element is processed.
     pub fn apply<F: DoFn<Input = T>>(self, dofn: F) -> Pipeline<F::Output> {
-        let strategy = self.strategy;
-        match (self.error, Executor::new(dofn, strategy)) {
-            (None, Ok(executor)) => Pipeline {
-                root: Box::new(Stage { upstream: self.root, executor, buffer: Vec::new() }),
-                strategy,
-                error: None,
-            },
-            (Some(error), _) | (None, Err(error)) => {
-                Pipeline { root: Box::new(Failed::<F::Output>(std::marker::PhantomData)), strategy, error: Some(error) }
-            }
+        let (strategy, workers) = (self.strategy, self.workers);
+        let failed = |error| Pipeline {
+            root: Box::new(Failed::<F::Output>(std::marker::PhantomData)),
+            strategy,
+            workers,
+            error: Some(error),
+        };
+        if let Some(error) = self.error {
+            return failed(error);
+        }
+        let root: Result<Box<dyn Node<F::Output>>, Error> = if workers > 1 && F::is_stateful() {
+            Sharded::new(self.root, dofn, strategy, workers).map(|s| Box::new(s) as Box<dyn Node<F::Output>>)
+        } else {
+            Executor::new(dofn, strategy)
+                .map(|executor| Box::new(Stage { upstream: self.root, executor, buffer: Vec::new() }) as _)
+        };
+        match root {
+            Ok(root) => Pipeline { root, strategy, workers, error: None },
+            Err(error) => failed(error),
         }
     }
 

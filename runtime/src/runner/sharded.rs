@@ -1,0 +1,270 @@
+//! A DoFn run on several worker threads, keys sharded across them.
+//!
+//! Each worker owns a clone of the DoFn and the state and timers of the keys hashed to it, so one key is only
+//! ever processed by one thread. Every step, the elements of the step are split by key into one batch per
+//! worker, the workers process their batch and advance their clock and watermark, and their outputs are
+//! concatenated in worker order: the result is the same, in the same order, on every run with the same number
+//! of workers, and the same per key and window for any number of workers.
+
+use std::hash::{Hash, Hasher};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use crate::context::{TaggedOutputs, WindowedValue};
+use crate::dofn::DoFn;
+use crate::error::Error;
+use crate::metrics::Metrics;
+use crate::time::Instant;
+use crate::window::WindowingStrategy;
+
+use super::Executor;
+use super::pipeline::{Node, Step, Summary};
+
+/// A deterministic, fast hasher for choosing a key's worker (the same key goes to the same worker on every
+/// run, unlike a randomly seeded hasher).
+#[derive(Default)]
+struct ShardHasher(u64);
+
+impl Hasher for ShardHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(buf));
+        }
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Mix the high bits down so that `% workers` sees all of them.
+        let h = self.0;
+        h ^ (h >> 29) ^ (h >> 47)
+    }
+}
+
+/// The worker a key belongs to.
+#[inline]
+pub(crate) fn shard_of<K: Hash>(key: &K, workers: usize) -> usize {
+    let mut h = ShardHasher::default();
+    key.hash(&mut h);
+    (h.finish() % workers as u64) as usize
+}
+
+struct Work<I> {
+    elements: Vec<WindowedValue<I>>,
+    processing_time: Instant,
+    watermark: Instant,
+}
+
+struct Done<O> {
+    outputs: Vec<WindowedValue<O>>,
+    output_watermark: Instant,
+    result: Result<(), Error>,
+}
+
+struct Finished {
+    metrics: Metrics,
+    tagged: TaggedOutputs,
+    result: Result<(), Error>,
+}
+
+enum Command<I> {
+    Step(Work<I>),
+    Finish,
+}
+
+enum Reply<O> {
+    Stepped(Done<O>),
+    Finished(Finished),
+}
+
+struct Worker<I, O> {
+    commands: SyncSender<Command<I>>,
+    replies: Receiver<Reply<O>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A stateful DoFn sharded by key across worker threads.
+pub(crate) struct Sharded<F: DoFn> {
+    upstream: Box<dyn Node<F::Input>>,
+    workers: Vec<Worker<F::Input, F::Output>>,
+    buffer: Vec<WindowedValue<F::Input>>,
+    batches: Vec<Vec<WindowedValue<F::Input>>>,
+    finished: bool,
+}
+
+impl<F: DoFn> Sharded<F> {
+    pub(crate) fn new(
+        upstream: Box<dyn Node<F::Input>>,
+        dofn: F,
+        strategy: WindowingStrategy,
+        workers: usize,
+    ) -> Result<Self, Error> {
+        let mut handles = Vec::with_capacity(workers);
+        for i in 0..workers {
+            let executor = Executor::new(dofn.clone(), strategy)?;
+            let (commands, command_rx) = sync_channel::<Command<F::Input>>(1);
+            let (reply_tx, replies) = sync_channel::<Reply<F::Output>>(1);
+            let thread = std::thread::Builder::new()
+                .name(format!("dofn-{}-{i}", F::NAME))
+                .spawn(move || work(executor, command_rx, reply_tx))
+                .map_err(|e| Error::Construction { dofn: F::NAME, message: format!("cannot start a worker: {e}") })?;
+            handles.push(Worker { commands, replies, thread: Some(thread) });
+        }
+        Ok(Sharded {
+            upstream,
+            workers: handles,
+            buffer: Vec::new(),
+            batches: (0..workers).map(|_| Vec::new()).collect(),
+            finished: false,
+        })
+    }
+}
+
+fn work<F: DoFn>(
+    mut executor: Executor<F>,
+    commands: Receiver<Command<F::Input>>,
+    replies: SyncSender<Reply<F::Output>>,
+) {
+    while let Ok(command) = commands.recv() {
+        match command {
+            Command::Step(Work { elements, processing_time, watermark }) => {
+                let result = executor
+                    .process(elements)
+                    .and_then(|()| executor.advance_processing_time(processing_time))
+                    .and_then(|()| executor.advance_watermark(watermark))
+                    .and_then(|()| executor.finish_bundle());
+                let mut outputs = Vec::new();
+                executor.drain_main_into(&mut outputs);
+                let done = Done { outputs, output_watermark: executor.output_watermark(), result };
+                if replies.send(Reply::Stepped(done)).is_err() {
+                    return;
+                }
+            }
+            Command::Finish => {
+                let result = executor.teardown();
+                let finished = Finished { metrics: executor.metrics(), tagged: executor.take_tagged(), result };
+                let _ = replies.send(Reply::Finished(finished));
+                return;
+            }
+        }
+    }
+}
+
+fn worker_gone(dofn: &'static str) -> Error {
+    Error::Construction { dofn, message: "a worker thread stopped unexpectedly (did a callback panic?)".into() }
+}
+
+impl<F: DoFn> Node<F::Output> for Sharded<F> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
+        let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
+        let n = self.workers.len();
+        for element in self.buffer.drain(..) {
+            let shard = shard_of(F::key_of(&element.value), n);
+            self.batches[shard].push(element);
+        }
+        for (worker, batch) in self.workers.iter().zip(self.batches.iter_mut()) {
+            let work = Work {
+                elements: std::mem::take(batch),
+                processing_time: step.processing_time,
+                watermark: step.watermark,
+            };
+            worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
+        }
+        let mut watermark = Instant::MAX;
+        let mut first_error = None;
+        for worker in &self.workers {
+            match worker.replies.recv() {
+                Ok(Reply::Stepped(mut done)) => {
+                    out.append(&mut done.outputs);
+                    watermark = watermark.min(done.output_watermark);
+                    if let Err(e) = done.result {
+                        first_error.get_or_insert(e);
+                    }
+                }
+                _ => return Err(worker_gone(F::NAME)),
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(Some(Step { watermark, processing_time: step.processing_time })),
+        }
+    }
+
+    fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
+        self.upstream.finish(summary)?;
+        if self.finished {
+            return Ok(());
+        }
+        self.finished = true;
+        let mut metrics = Metrics::default();
+        let mut result = Ok(());
+        for worker in &mut self.workers {
+            if worker.commands.send(Command::Finish).is_err() {
+                result = Err(worker_gone(F::NAME));
+                continue;
+            }
+            match worker.replies.recv() {
+                Ok(Reply::Finished(f)) => {
+                    metrics.add(&f.metrics);
+                    summary.tagged.append(f.tagged);
+                    if let (Ok(()), Err(e)) = (&result, f.result) {
+                        result = Err(e);
+                    }
+                }
+                _ => result = Err(worker_gone(F::NAME)),
+            }
+            if let Some(thread) = worker.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        summary.metrics.push((F::NAME, metrics));
+        result
+    }
+}
+
+impl<F: DoFn> Drop for Sharded<F> {
+    fn drop(&mut self) {
+        // Closing the command channels ends the workers.
+        for worker in &mut self.workers {
+            let (closed, _) = sync_channel(0);
+            worker.commands = closed;
+            if let Some(thread) = worker.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_are_stable_and_spread() {
+        let mut counts = [0usize; 4];
+        for k in 0u64..10_000 {
+            let s = shard_of(&k, 4);
+            assert_eq!(s, shard_of(&k, 4));
+            counts[s] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 2_000), "{counts:?}");
+        let mut counts = [0usize; 2];
+        for k in 0..10_000 {
+            counts[shard_of(&format!("user-{k}"), 2)] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 4_000), "{counts:?}");
+    }
+}
