@@ -239,6 +239,19 @@ fn min_and_max() {
 }
 
 #[test]
+fn min_and_max_skip_incomparable_inputs() {
+    let mut max = Combining::<Max<f64>>::default();
+    max.add(1.0);
+    max.add(f64::NAN);
+    max.add(3.0);
+    assert_eq!(max.read(), Some(3.0));
+    let mut min = Combining::<Min<f64>>::default();
+    min.add(f64::NAN);
+    min.add(1.0);
+    assert!(min.read().is_some_and(f64::is_nan));
+}
+
+#[test]
 fn mean_of_nothing_is_none() {
     let c = Combining::<Mean<f64>>::default();
     assert_eq!(c.read(), None);

@@ -1,8 +1,190 @@
-//! Attribute macros for dofn.
-use proc_macro::TokenStream;
+//! Attribute macros for [dofn](https://docs.rs/dofn): `#[dofn]` on a DoFn struct and on its impl.
+//!
+//! Use them through the runtime crate (`use dofn::prelude::*;`), which re-exports [`macro@dofn`] and holds
+//! everything the generated code names. This crate has no runtime logic: it parses the struct and the impl
+//! into a model (`ast`), checks the rules (`check`, one function per rule, every error reported in one
+//! build on the offending token), and generates the wiring (`expand_struct`, `expand_impl`).
+//!
+//! The struct's `#[dofn]` and the impl's meet through a *callback macro*: the struct's expansion defines a
+//! `macro_rules!` carrying its declarations, importable under the struct's own name; the impl's `#[dofn]`
+//! expands to an invocation of it, which hands the declarations and the impl to [`__dofn_impl!`].
 
-/// `#[dofn]`
+mod ast;
+mod attr;
+mod check;
+mod ctxt;
+mod expand_impl;
+mod expand_struct;
+mod fmt;
+mod suggest;
+mod symbol;
+mod wire;
+
+use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use quote::quote;
+use syn::{Item, ItemImpl, Type};
+
+use crate::ctxt::Ctxt;
+
+/// Declares a DoFn: put `#[dofn]` on its struct and on its impl.
+///
+/// # On the struct
+///
+/// Fields marked with an id declare the DoFn's state and timers; other fields are plain configuration.
+///
+/// | field | declares |
+/// |---|---|
+/// | `#[state_id("id")] f: StateSpec<Cell>` | a state cell: `Value<T>`, `Bag<T>`, `Combining<F>`, `Map<K, V>`, `Set<T>`, `OrderedList<T>` or `Multimap<K, V>` |
+/// | `#[timer_id("id")] f: TimerSpec<EventTime>` | an event-time timer (or `TimerSpec<ProcessingTime>`) |
+/// | `#[timer_family_id("id")] f: TimerFamilySpec<EventTime>` | a family of timers told apart by tags chosen at run time |
+///
+/// Ids are non-empty string literals, unique per kind (a state and a timer may share one).
+///
+/// # On the impl
+///
+/// | method attribute | called | may take |
+/// |---|---|---|
+/// | `#[process_element]` (exactly one) | for each element | `&mut ProcessContext<I, O>` (required: it gives the DoFn's input `I` and output `O`), `Element<&I>`, `Key<&K>`, `Timestamp`, `Window`, state, timers, timer families |
+/// | `#[on_timer("id")]` (one per timer) | when the timer fires | `&mut TimerContext<O>`, `Key<&K>`, `Timestamp` (the firing time), `Window`, state, timers, timer families |
+/// | `#[on_timer_family("id")]` (one per family) | when a timer of the family fires | as `#[on_timer]`, and `TimerTag` |
+/// | `#[on_window_expiration]` | when a window expires, before its state is cleared | `&mut ExpirationContext<O>`, `Key<&K>`, `Window`, state |
+/// | `#[setup]`, `#[teardown]` | once per DoFn instance | nothing |
+/// | `#[start_bundle]` | before each bundle | nothing |
+/// | `#[finish_bundle]` | after each bundle | `&mut BundleContext<O>` |
+///
+/// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
+/// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
+/// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
+/// or `&mut self`, and return `()` or `Result<(), E>` with `E` convertible to a boxed error.
+///
+/// A DoFn with state, timers or `#[on_window_expiration]` is *stateful*: its input must be a `(key, value)`
+/// pair, and its state and timers are kept per key and window.
+///
+/// # Example
+///
+/// ```ignore
+/// use dofn::prelude::*;
+///
+/// #[dofn]
+/// #[derive(Clone, Default)]
+/// struct BatchedRpc {
+///     max_buffer_size: usize,
+///     #[state_id("buffer")] buffer: StateSpec<Bag<String>>,
+///     #[state_id("count")] count: StateSpec<Value<usize>>,
+///     #[timer_id("expiry")] expiry: TimerSpec<EventTime>,
+/// }
+///
+/// #[dofn]
+/// impl BatchedRpc {
+///     #[process_element]
+///     fn process(
+///         &self,
+///         cx: &mut ProcessContext<(String, String), Vec<String>>,
+///         Element((_user, event)): Element<&(String, String)>,
+///         #[state_id("buffer")] buffer: &mut Bag<String>,
+///         #[state_id("count")] count: &mut Value<usize>,
+///         #[timer_id("expiry")] expiry: &mut Timer,
+///     ) {
+///         expiry.set(cx.window().max_timestamp());
+///         buffer.add(event.clone());
+///         let n = count.get_or_insert_with(|| 0);
+///         *n += 1;
+///         if *n >= self.max_buffer_size {
+///             count.clear();
+///             cx.output(buffer.take());
+///         }
+///     }
+///
+///     #[on_timer("expiry")]
+///     fn on_expiry(&self, cx: &mut TimerContext<Vec<String>>, #[state_id("buffer")] buffer: &mut Bag<String>) {
+///         if !buffer.is_empty() {
+///             cx.output(buffer.take());
+///         }
+///     }
+/// }
+/// ```
+///
+/// Mistakes are compile errors on the offending token, all reported in one build: a duplicate or unknown id
+/// (with the closest declared one suggested), a parameter whose type differs from its declaration, a timer
+/// without a callback, state in a bundle method, and so on.
+///
+/// The impl must name the struct (not a type alias), and the struct's name must be in scope where the impl
+/// is (`use super::BatchedRpc;` brings both the type and the declarations). Put `#[dofn]` before `#[derive]`.
 #[proc_macro_attribute]
-pub fn dofn(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    attr::check_dofn_args(&cx, args.into());
+    let input = TokenStream2::from(input);
+    let out = match syn::parse2::<Item>(input.clone()) {
+        Ok(Item::Struct(item)) => dofn_struct(&cx, item),
+        Ok(Item::Impl(item)) => dofn_impl_entry(&cx, item),
+        Ok(other) => {
+            let span = match &other {
+                Item::Enum(e) => e.enum_token.span,
+                Item::Fn(f) => f.sig.fn_token.span,
+                Item::Trait(t) => t.trait_token.span,
+                _ => proc_macro2::Span::call_site(),
+            };
+            cx.error(span, "`#[dofn]` goes on a DoFn's struct and on its impl");
+            input
+        }
+        Err(err) => {
+            cx.push(err);
+            input
+        }
+    };
+    let errors = cx.finish();
+    quote!(#errors #out).into()
 }
+
+fn dofn_struct(cx: &Ctxt, item: syn::ItemStruct) -> TokenStream2 {
+    let mut s = ast::DofnStruct::from_ast(cx, item);
+    check::check_struct(cx, &mut s);
+    expand_struct::expand(&s)
+}
+
+/// The impl's `#[dofn]`: invokes the struct's callback macro, which calls [`__dofn_impl!`].
+fn dofn_impl_entry(cx: &Ctxt, item: ItemImpl) -> TokenStream2 {
+    if let Some((path, _)) = &item.trait_ {
+        cx.error_spanned_by(
+            path,
+            "`#[dofn]` goes on the DoFn struct's own impl (`impl MyDoFn { .. }`), not on a trait impl",
+        );
+        return quote!(#item);
+    }
+    let mut path = match &*item.self_ty {
+        Type::Path(p) if p.qself.is_none() => p.path.clone(),
+        other => {
+            cx.error_spanned_by(
+                other,
+                "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
+            );
+            return quote!(#item);
+        }
+    };
+    if let Some(last) = path.segments.last_mut() {
+        last.arguments = syn::PathArguments::None;
+    }
+    quote!(#path! { #item })
+}
+
+/// Wires a `#[dofn]` impl to its struct's declarations. Called by the callback macro the struct's `#[dofn]`
+/// generates, never directly.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __dofn_impl(input: TokenStream) -> TokenStream {
+    let wire::ImplInput { decls, mut item } = match syn::parse::<wire::ImplInput>(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error().into(),
+    };
+    let cx = Ctxt::new();
+    let mut model = ast::DofnImpl::from_ast(&cx, &mut item);
+    check::check_impl(&cx, &decls, &item.self_ty, &mut model);
+    let out = expand_impl::expand(&decls, &item, &model);
+    let errors = cx.finish();
+    quote!(#errors #out).into()
+}
+
+#[cfg(test)]
+mod tests;

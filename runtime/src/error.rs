@@ -116,7 +116,7 @@ pub enum Error {
     /// A timer was set with a firing or output time the model does not allow.
     Timer {
         /// Where it was set.
-        site: Site,
+        site: Box<Site>,
         /// The timer's id (and tag, for a family).
         timer: String,
         /// What is wrong.
@@ -125,7 +125,7 @@ pub enum Error {
     /// An output was given a timestamp earlier than the input's minus the allowed skew.
     OutputTimestamp {
         /// Where it was output.
-        site: Site,
+        site: Box<Site>,
         /// The requested timestamp.
         output: Instant,
         /// The timestamp of the element or timer being processed.
@@ -136,7 +136,7 @@ pub enum Error {
     /// A user callback returned an error.
     User {
         /// Where it was returned.
-        site: Site,
+        site: Box<Site>,
         /// The callback's error.
         source: BoxError,
     },

@@ -67,6 +67,7 @@ pub mod context;
 pub mod dofn;
 pub mod error;
 pub mod metrics;
+mod private;
 pub mod runner;
 pub mod state;
 pub mod testing;
@@ -107,8 +108,10 @@ pub mod prelude {
 pub mod __private {
     pub use crate::context::Outputs;
     pub use crate::dofn::{CallbackResult, KeyedInput};
+    pub use crate::private::{Declared, StateDecl};
     pub use crate::state::{StateCell, StateRecord};
     pub use crate::timer::{TimerEnv, TimerFamily, TimerInfo, TimerRecord, TimerSlot, TimerTable};
+    pub use dofn_macros::__dofn_impl;
     pub use serde;
     pub use std::default::Default;
     pub use std::result::Result;

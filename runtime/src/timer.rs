@@ -296,7 +296,7 @@ impl<'a> Timer<'a> {
     /// key, window, timer and times once this callback returns. Use [`Timer::try_set`] to handle it yourself.
     pub fn set(&mut self, time: Instant) {
         if let Err(e) = self.try_set(time) {
-            self.slot.error.get_or_insert(e);
+            self.report(e);
         }
     }
 
@@ -347,7 +347,7 @@ impl<'a> Timer<'a> {
             target = self.env.expiry;
         }
         if let Err(e) = self.arm(target) {
-            self.slot.error.get_or_insert(e);
+            self.report(e);
         }
     }
 
@@ -355,6 +355,12 @@ impl<'a> Timer<'a> {
     pub fn clear(&mut self) {
         self.slot.firing = None;
         self.slot.output = None;
+        self.slot.dirty = true;
+    }
+
+    /// Records an invalid request for the runner to report once the callback returns.
+    fn report(&mut self, error: TimerError) {
+        self.slot.error.get_or_insert(error);
         self.slot.dirty = true;
     }
 

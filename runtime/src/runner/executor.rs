@@ -118,14 +118,14 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.backend.len()
     }
 
-    fn site(&self, method: String, key: Option<&F::Key>, window: Option<Window>, ts: Option<Instant>) -> Site {
-        Site {
+    fn site(&self, method: String, key: Option<&F::Key>, window: Option<Window>, ts: Option<Instant>) -> Box<Site> {
+        Box::new(Site {
             dofn: F::NAME,
             method,
             key: if self.stateful { key.map(|k| format!("{k:?}")) } else { None },
             window,
             timestamp: ts,
-        }
+        })
     }
 
     fn ensure_started(&mut self) -> Result<(), Error> {
@@ -290,10 +290,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                 family.dirty = false;
                 let domain = F::TIMER_FAMILIES[f].domain;
                 for (t, (tag, timer)) in family.slots.iter_mut().enumerate() {
-                    if timer.dirty {
-                        if let Some(e) = queues.sync(timer, domain, rec, f as u32, t as u32) {
-                            error.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), e));
-                        }
+                    if timer.dirty
+                        && let Some(e) = queues.sync(timer, domain, rec, f as u32, t as u32)
+                    {
+                        error.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), e));
                     }
                 }
             }
@@ -526,12 +526,12 @@ impl Queues<'_> {
                 };
                 queue.push(Reverse(Entry { time: firing, seq, rec, timer, tag }));
             }
-            if let Some(hold) = slot.output {
-                if slot.hold_queued.is_none_or(|(q, _)| hold < q) {
-                    let seq = next(self.seq);
-                    slot.hold_queued = Some((hold, seq));
-                    self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
-                }
+            if let Some(hold) = slot.output
+                && slot.hold_queued.is_none_or(|(q, _)| hold < q)
+            {
+                let seq = next(self.seq);
+                slot.hold_queued = Some((hold, seq));
+                self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
             }
         }
         slot.error.take()

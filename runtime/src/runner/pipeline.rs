@@ -99,6 +99,53 @@ impl<T: Send + 'static> Pipeline<T> {
         Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick))
     }
 
+    /// An unbounded pipeline over the lines of `reader` (standard input, a socket, a growing file...),
+    /// read on a background thread as they arrive. `parse` turns a line (with its 1-based number) into a
+    /// timestamped element, or `None` to skip it (report it there if it is malformed). The watermark and
+    /// clock behave as for [`Pipeline::from_channel`].
+    ///
+    /// ```no_run
+    /// use dofn::prelude::*;
+    /// // Lines like "1700000000000 alice" on standard input.
+    /// let pipeline = Pipeline::from_lines(std::io::stdin().lock(), |n, line| {
+    ///     let (ts, user) = line.split_once(' ')?;
+    ///     match ts.parse::<i64>() {
+    ///         Ok(ms) => Some(TimestampedValue::new(user.to_string(), Instant::from_millis(ms))),
+    ///         Err(e) => {
+    ///             eprintln!("line {n}: bad timestamp {ts:?}: {e}");
+    ///             None
+    ///         }
+    ///     }
+    /// }, Duration::from_secs(5), Duration::from_millis(100));
+    /// # let _ = pipeline;
+    /// ```
+    pub fn from_lines<R>(
+        reader: R,
+        mut parse: impl FnMut(usize, &str) -> Option<TimestampedValue<T>> + Send + 'static,
+        max_out_of_orderness: Duration,
+        tick: Duration,
+    ) -> Self
+    where
+        R: std::io::BufRead + Send + 'static,
+    {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let reading = std::thread::Builder::new().name("dofn-lines".into()).spawn(move || {
+            for (i, line) in reader.lines().enumerate() {
+                let Ok(line) = line else { break };
+                if let Some(value) = parse(i + 1, &line)
+                    && sender.send(value).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let mut pipeline = Pipeline::from_channel(receiver, max_out_of_orderness, tick);
+        if let Err(e) = reading {
+            pipeline.error = Some(Error::Source { message: format!("cannot start the line reader: {e}") });
+        }
+        pipeline
+    }
+
     /// Assigns each element to windows of `window_fn` by its timestamp (an element may land in several
     /// sliding windows, hence `Clone`). Keeps the allowed lateness.
     pub fn window_into(self, window_fn: WindowFn) -> Self

@@ -353,70 +353,46 @@ impl<T> CombineFn for Count<T> {
     }
 }
 
-/// Keeps in `acc` whichever of it and `input` `better` prefers; ties keep `acc`.
-#[inline]
-fn keep<T>(acc: &mut Option<T>, input: T, better: impl FnOnce(&T, &T) -> bool) {
-    match acc {
-        Some(current) if !better(&input, current) => {}
-        _ => *acc = Some(input),
-    }
+/// `CombineFn` for [`Min`] and [`Max`]: the accumulator is the extreme so far, which an input replaces when it
+/// compares `$op` (strictly, so that ties keep the first).
+macro_rules! extreme_fn {
+    ($name:ident, $op:tt) => {
+        impl<T: PartialOrd + Clone> CombineFn for $name<T> {
+            type Input = T;
+            type Accum = Option<T>;
+            type Output = Option<T>;
+
+            #[inline]
+            fn create_accumulator(&self) -> Option<T> {
+                None
+            }
+
+            #[inline]
+            fn add_input(&self, acc: &mut Option<T>, input: T) {
+                match acc {
+                    Some(current) if input $op *current => *current = input,
+                    Some(_) => {}
+                    None => *acc = Some(input),
+                }
+            }
+
+            fn merge_accumulators(&self, accs: impl IntoIterator<Item = Option<T>>) -> Option<T> {
+                accs.into_iter().flatten().fold(None, |mut acc, v| {
+                    self.add_input(&mut acc, v);
+                    acc
+                })
+            }
+
+            #[inline]
+            fn extract_output(&self, acc: &Option<T>) -> Option<T> {
+                acc.clone()
+            }
+        }
+    };
 }
 
-impl<T: PartialOrd + Clone> CombineFn for Min<T> {
-    type Input = T;
-    type Accum = Option<T>;
-    type Output = Option<T>;
-
-    #[inline]
-    fn create_accumulator(&self) -> Option<T> {
-        None
-    }
-
-    #[inline]
-    fn add_input(&self, acc: &mut Option<T>, input: T) {
-        keep(acc, input, |new, old| new < old);
-    }
-
-    fn merge_accumulators(&self, accs: impl IntoIterator<Item = Option<T>>) -> Option<T> {
-        accs.into_iter().flatten().fold(None, |mut acc, v| {
-            self.add_input(&mut acc, v);
-            acc
-        })
-    }
-
-    #[inline]
-    fn extract_output(&self, acc: &Option<T>) -> Option<T> {
-        acc.clone()
-    }
-}
-
-impl<T: PartialOrd + Clone> CombineFn for Max<T> {
-    type Input = T;
-    type Accum = Option<T>;
-    type Output = Option<T>;
-
-    #[inline]
-    fn create_accumulator(&self) -> Option<T> {
-        None
-    }
-
-    #[inline]
-    fn add_input(&self, acc: &mut Option<T>, input: T) {
-        keep(acc, input, |new, old| new > old);
-    }
-
-    fn merge_accumulators(&self, accs: impl IntoIterator<Item = Option<T>>) -> Option<T> {
-        accs.into_iter().flatten().fold(None, |mut acc, v| {
-            self.add_input(&mut acc, v);
-            acc
-        })
-    }
-
-    #[inline]
-    fn extract_output(&self, acc: &Option<T>) -> Option<T> {
-        acc.clone()
-    }
-}
+extreme_fn!(Min, <);
+extreme_fn!(Max, >);
 
 /// The arithmetic [`Sum`] and [`Mean`] need: a zero, an addition that does not panic, a conversion to `f64`.
 trait Number: Copy {

@@ -1,0 +1,128 @@
+//! The workloads of issue 5, each run as a dofn pipeline and as a hand-written hashbrown loop (the baseline)
+//! in the same criterion group, so that their ratio is measured side by side.
+//!
+//! `cargo bench --bench workloads`. Every routine takes its input by value: the input is built once, and
+//! cloned for each iteration *outside* the timed part (`iter_batched`), for the DoFn and the baseline alike.
+//! Outputs are returned, so they are dropped outside the timed part too; each side frees its input and
+//! state inside it. Before timing, each group checks that the DoFn and the baseline produce the same
+//! outputs (as a multiset). `DOFN_BENCH_SCALE=n` divides every size by `n` (for a quick try).
+
+mod support;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+use support::{Checksum, baselines, enriched_code, pair_code, runs};
+
+/// Every size is divided by this (`DOFN_BENCH_SCALE`, default 1).
+fn scaled(n: usize) -> usize {
+    let scale: usize = std::env::var("DOFN_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    (n / scale.max(1)).max(1)
+}
+
+/// W1's elements per run.
+const W1_N: usize = 10_000_000;
+/// W2's elements per run.
+const W2_N: usize = 10_000_000;
+/// W3's events per run.
+const W3_N: usize = 4_000_000;
+/// W4's elements per criterion run: a fifth of the issue's 10 M (20 windows; the `memory` bench runs the
+/// full 10 M, 100 windows, once).
+const W4_N: usize = 2_000_000;
+
+fn w1_counter(c: &mut Criterion) {
+    let n = scaled(W1_N);
+    for (name, keys) in [("w1_counter_1k_keys", 1_000u64), ("w1_counter_1m_keys", 1_000_000)] {
+        let input = support::w1_input(n, keys);
+        let expected = Checksum::of(baselines::w1(input.clone()));
+        for workers in [1, 2] {
+            let got = Checksum::of(runs::w1(input.clone(), workers).values().copied());
+            assert_eq!(got, expected, "{name}: the DoFn on {workers} workers and the baseline disagree");
+        }
+        let mut g = c.benchmark_group(name);
+        g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
+        g.bench_function("baseline", |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1(i)), BatchSize::PerIteration)
+        });
+        for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
+            g.bench_function(id, |b| {
+                b.iter_batched(|| input.clone(), |i| black_box(runs::w1(i, workers)), BatchSize::PerIteration)
+            });
+        }
+        g.finish();
+    }
+}
+
+fn w2_bag_timer(c: &mut Criterion) {
+    let n = scaled(W2_N);
+    let input = support::w2_input(n);
+    let expected = Checksum::of(baselines::w2(input.clone()));
+    let got = Checksum::of(runs::w2(input.clone(), 1).values().copied());
+    assert_eq!(got, expected, "W2: the DoFn and the baseline disagree");
+    assert_eq!(got.len, 1000, "W2: each key's timer fires once, at the end");
+    let mut g = c.benchmark_group("w2_bag_timer");
+    g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
+    g.bench_function("baseline", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(baselines::w2(i)), BatchSize::PerIteration)
+    });
+    g.bench_function("dofn_1_worker", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(runs::w2(i, 1)), BatchSize::PerIteration)
+    });
+    g.finish();
+}
+
+fn w3_batched_rpc(c: &mut Criterion) {
+    let n = scaled(W3_N);
+    let input = support::w3_input(n);
+    let expected = Checksum::of(baselines::w3(input.clone()).iter().map(enriched_code));
+    assert_eq!(expected.len, n as u64, "W3: every event is output once");
+    for workers in [1, 2] {
+        let got = Checksum::of(runs::w3(input.clone(), workers).values().map(enriched_code));
+        assert_eq!(got, expected, "W3: the DoFn on {workers} workers and the baseline disagree");
+    }
+    let mut g = c.benchmark_group("w3_batched_rpc");
+    g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
+    g.bench_function("baseline", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(baselines::w3(i)), BatchSize::PerIteration)
+    });
+    for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
+        g.bench_function(id, |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(runs::w3(i, workers)), BatchSize::PerIteration)
+        });
+    }
+    g.finish();
+}
+
+fn w4_fixed_windows(c: &mut Criterion) {
+    let n = scaled(W4_N);
+    let input = support::w4_input(n);
+    let expected = Checksum::of(baselines::w4(input.clone()).iter().map(pair_code));
+    for workers in [1, 2] {
+        let got = Checksum::of(runs::w4(input.clone(), workers).values().map(pair_code));
+        assert_eq!(got, expected, "W4: the DoFn on {workers} workers and the baseline disagree");
+    }
+    let mut g = c.benchmark_group("w4_fixed_windows");
+    g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
+    g.bench_function("baseline", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(baselines::w4(i)), BatchSize::PerIteration)
+    });
+    for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
+        g.bench_function(id, |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(runs::w4(i, workers)), BatchSize::PerIteration)
+        });
+    }
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4))
+}
+
+criterion_group! {
+    name = workloads;
+    config = config();
+    targets = w1_counter, w2_bag_timer, w3_batched_rpc, w4_fixed_windows
+}
+criterion_main!(workloads);

@@ -1,0 +1,598 @@
+//! What `#[dofn]` on an impl generates (through the struct's callback macro): the user's impl with the inert
+//! attributes removed, and `impl DoFn` whose methods read the context into locals, split the state record
+//! and the timer table into disjoint borrows, and call the user's methods.
+//!
+//! Every parameter whose type rustc must check goes through a small trait generated for it, whose
+//! `#[diagnostic::on_unimplemented]` message names the id and the DoFn, and whose use is spanned at the
+//! parameter's type: `<&mut Value<u32> as __dofn_check_state_1<'_, Declared>>::__dofn_from(&mut state.count)`.
+//! A parameter a check rejected gets `unreachable!()` instead, so that one mistake makes one error.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{ItemImpl, Type};
+
+use crate::ast::{ContextKind, DofnImpl, Method, ParamKind, Role, span_range};
+use crate::attr::IdKind;
+use crate::fmt::type_string;
+use crate::wire::Declarations;
+
+/// The expansion of a checked impl.
+pub(crate) fn expand(decls: &Declarations, item: &ItemImpl, imp: &DofnImpl) -> TokenStream {
+    let mut w = Wiring::new(decls, imp);
+    let dofn_impl = w.dofn_impl(item);
+    let checks = w.check_traits();
+    quote! {
+        #item
+
+        #[doc(hidden)]
+        const _: () = {
+            #checks
+            #dofn_impl
+        };
+    }
+}
+
+/// The checks traits to generate (those a parameter uses).
+#[derive(Default)]
+struct Checks {
+    states: BTreeSet<usize>,
+    timers: BTreeSet<usize>,
+    families: BTreeSet<usize>,
+    element: bool,
+    key: bool,
+    contexts: BTreeSet<u8>,
+}
+
+struct Wiring<'a> {
+    decls: &'a Declarations,
+    imp: &'a DofnImpl,
+    /// `I` and `O` of `#[process_element]`'s `ProcessContext<I, O>`, if it has one.
+    io: Option<(&'a Type, &'a Type)>,
+    /// Whether `Key` is the input's key (else `()`).
+    keyed: bool,
+    checks: Checks,
+}
+
+impl<'a> Wiring<'a> {
+    fn new(decls: &'a Declarations, imp: &'a DofnImpl) -> Self {
+        let io = imp.process_element().and_then(|m| match m.context() {
+            Some((_, ContextKind::Process, [i, o])) => Some((i, o)),
+            _ => None,
+        });
+        let stateful = !decls.decls.is_empty()
+            || decls.poisoned.iter().any(|p| *p)
+            || imp.with_role(|r| matches!(r, Role::OnWindowExpiration)).next().is_some();
+        let key_param =
+            imp.methods.iter().any(|m| !m.rejected && m.params.iter().any(|p| matches!(p.kind, ParamKind::Key)));
+        Wiring { decls, imp, io, keyed: io.is_some() && (stateful || key_param), checks: Checks::default() }
+    }
+
+    fn name(&self) -> String {
+        self.decls.name.to_string()
+    }
+
+    fn dofn_impl(&mut self, item: &ItemImpl) -> TokenStream {
+        let self_ty = &item.self_ty;
+        // The struct's impls of `Declared` and `StateDecl` hold only if its declarations are valid; if they are
+        // not, rustc has reported it at the struct, and `impl DoFn` silently does not apply (no cascade).
+        // Only for a non-generic impl: in a generic one, rustc would prefer these where-clauses to the struct's
+        // impls and stop normalising `<Self as Declared>::State`.
+        let mut generics = item.generics.clone();
+        if generics.params.is_empty() {
+            let wc = generics.make_where_clause();
+            wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::Declared));
+            for i in 0..self.decls.of(IdKind::State).len() {
+                let i = Literal::usize_unsuffixed(i);
+                wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::StateDecl<#i>));
+            }
+        }
+        let (impl_g, _, where_c) = generics.split_for_impl();
+        let name = Literal::string(&self.name());
+        let (first, _) = span_range(self_ty);
+        let dofn_trait = quote_spanned!(first=> ::dofn::DoFn);
+        let (input, output) = match self.io {
+            Some((i, o)) => (quote!(#i), quote!(#o)),
+            None => (quote!(()), quote!(())),
+        };
+        let (key_item, key_of) = match (self.keyed, self.io) {
+            (true, Some((i, _))) => {
+                let (first, last) = span_range(i);
+                let key = format_ident!("Key", span = last);
+                let key_fn = format_ident!("key", span = last);
+                // The call is spanned like the type (its parentheses too), so that an unkeyed input makes rustc
+                // report one error, not one here and one there.
+                let mut arg = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(__dofn_input));
+                arg.set_span(last);
+                let semi = quote_spanned!(last=> ;);
+                (
+                    quote_spanned!(first=> type Key = <#i as ::dofn::__private::KeyedInput>::#key #semi),
+                    quote_spanned!(first=> <#i as ::dofn::__private::KeyedInput>::#key_fn #arg),
+                )
+            }
+            _ => (
+                quote!(
+                    type Key = ();
+                ),
+                quote!({
+                    let _ = __dofn_input;
+                    &()
+                }),
+            ),
+        };
+        // The return type too is spanned like the input type: its well-formedness needs `I: KeyedInput`.
+        // So is the signature as a whole (from `fn` to the return type), for the same reason.
+        let (key_fn_kw, key_ret) = match (self.keyed, self.io) {
+            (true, Some((i, _))) => {
+                let (first, last) = span_range(i);
+                let key = format_ident!("Key", span = last);
+                (quote_spanned!(first=> fn), quote_spanned!(first=> &Self::#key))
+            }
+            _ => (quote!(fn), quote!(&Self::Key)),
+        };
+        let has_expiration = self.wired(|r| matches!(r, Role::OnWindowExpiration)).next().is_some();
+
+        let mut methods = Vec::new();
+        methods.push(self.process_element());
+        methods.extend(self.on_timer(IdKind::Timer));
+        methods.extend(self.on_timer(IdKind::Family));
+        methods.extend(self.on_window_expiration());
+        for role in [Role::Setup, Role::StartBundle, Role::FinishBundle, Role::Teardown] {
+            methods.extend(self.lifecycle(&role));
+        }
+
+        quote! {
+            #[automatically_derived]
+            impl #impl_g #dofn_trait for #self_ty #where_c {
+                type Input = #input;
+                type Output = #output;
+                #key_item
+                type State = <Self as ::dofn::__private::Declared>::State;
+                type Timers = <Self as ::dofn::__private::Declared>::Timers;
+
+                const NAME: &'static str = #name;
+                const TIMERS: &'static [::dofn::__private::TimerInfo] =
+                    <Self as ::dofn::__private::Declared>::TIMERS;
+                const TIMER_FAMILIES: &'static [::dofn::__private::TimerInfo] =
+                    <Self as ::dofn::__private::Declared>::TIMER_FAMILIES;
+                const HAS_WINDOW_EXPIRATION: bool = #has_expiration;
+
+                #[inline]
+                #key_fn_kw key_of(__dofn_input: &Self::Input) -> #key_ret {
+                    #key_of
+                }
+
+                #(#methods)*
+            }
+        }
+    }
+
+    /// The wired methods with a role matching `f`.
+    fn wired(&self, f: impl Fn(&Role) -> bool) -> impl Iterator<Item = &'a Method> {
+        self.imp.methods.iter().filter(move |m| !m.rejected && f(&m.role))
+    }
+
+    fn process_element(&mut self) -> TokenStream {
+        let body = match (self.imp.process_element(), self.io) {
+            (Some(m), Some(_)) => self.call(m),
+            _ => quote!(::core::result::Result::Ok(())),
+        };
+        quote! {
+            #[inline]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            fn process_element(
+                &mut self,
+                __dofn_cx: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
+                __dofn_state: &mut Self::State,
+                __dofn_timers: &mut Self::Timers,
+                __dofn_env: &::dofn::__private::TimerEnv,
+            ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                #body
+            }
+        }
+    }
+
+    /// `on_timer` (or `on_timer_family`): a `match` from the timer's index to its callback.
+    fn on_timer(&mut self, kind: IdKind) -> Option<TokenStream> {
+        self.io?;
+        let callbacks: Vec<&Method> = self
+            .wired(|r| match kind {
+                IdKind::Family => matches!(r, Role::OnTimerFamily(_)),
+                _ => matches!(r, Role::OnTimer(_)),
+            })
+            .collect();
+        if callbacks.is_empty() {
+            return None;
+        }
+        let mut arms = Vec::new();
+        for m in callbacks {
+            let (Role::OnTimer(id) | Role::OnTimerFamily(id)) = &m.role else { continue };
+            let Some(index) = self.decls.of(kind).iter().position(|d| d.id.value() == id.value()) else { continue };
+            let index = Literal::usize_unsuffixed(index);
+            let call = self.call(m);
+            arms.push(quote!(#index => { #call }));
+        }
+        Some(match kind {
+            IdKind::Family => quote! {
+                #[inline]
+                #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                fn on_timer_family(
+                    &mut self,
+                    __dofn_family: usize,
+                    __dofn_tag: &str,
+                    __dofn_cx: &mut ::dofn::TimerContext<'_, Self::Output>,
+                    __dofn_key: &Self::Key,
+                    __dofn_state: &mut Self::State,
+                    __dofn_timers: &mut Self::Timers,
+                    __dofn_env: &::dofn::__private::TimerEnv,
+                ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                    match __dofn_family {
+                        #(#arms)*
+                        _ => ::core::result::Result::Ok(()),
+                    }
+                }
+            },
+            _ => quote! {
+                #[inline]
+                #[allow(unreachable_code, clippy::diverging_sub_expression)]
+                fn on_timer(
+                    &mut self,
+                    __dofn_timer: usize,
+                    __dofn_cx: &mut ::dofn::TimerContext<'_, Self::Output>,
+                    __dofn_key: &Self::Key,
+                    __dofn_state: &mut Self::State,
+                    __dofn_timers: &mut Self::Timers,
+                    __dofn_env: &::dofn::__private::TimerEnv,
+                ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                    match __dofn_timer {
+                        #(#arms)*
+                        _ => ::core::result::Result::Ok(()),
+                    }
+                }
+            },
+        })
+    }
+
+    fn on_window_expiration(&mut self) -> Option<TokenStream> {
+        self.io?;
+        let m = self.wired(|r| matches!(r, Role::OnWindowExpiration)).next()?;
+        let call = self.call(m);
+        Some(quote! {
+            #[inline]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            fn on_window_expiration(
+                &mut self,
+                __dofn_cx: &mut ::dofn::ExpirationContext<'_, Self::Output>,
+                __dofn_key: &Self::Key,
+                __dofn_state: &mut Self::State,
+            ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                #call
+            }
+        })
+    }
+
+    fn lifecycle(&mut self, role: &Role) -> Option<TokenStream> {
+        let sym = role.symbol();
+        let m = self.wired(|r| r.symbol() == sym).next()?;
+        if matches!(role, Role::FinishBundle) {
+            self.io?;
+        }
+        let call = self.call(m);
+        let ident = format_ident!("{}", sym.0);
+        let params = match role {
+            Role::FinishBundle => quote!(__dofn_cx: &mut ::dofn::BundleContext<'_, Self::Output>),
+            _ => TokenStream::new(),
+        };
+        Some(quote! {
+            #[inline]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            fn #ident(&mut self, #params) -> ::core::result::Result<(), ::dofn::BoxError> {
+                #call
+            }
+        })
+    }
+
+    /// The body of a trait method: the locals its user method needs, then the call.
+    fn call(&mut self, m: &Method) -> TokenStream {
+        let uses = |f: &dyn Fn(&ParamKind) -> bool| m.params.iter().any(|p| !p.rejected && f(&p.kind));
+        let mut prelude = Vec::new();
+        match m.role {
+            Role::ProcessElement => {
+                if uses(&|k| matches!(k, ParamKind::Element | ParamKind::Key)) {
+                    prelude.push(quote!(let __dofn_element = __dofn_cx.element();));
+                }
+                if uses(&|k| matches!(k, ParamKind::Timestamp)) {
+                    prelude.push(quote!(let __dofn_timestamp = __dofn_cx.timestamp();));
+                }
+            }
+            Role::OnTimer(_) | Role::OnTimerFamily(_) if uses(&|k| matches!(k, ParamKind::Timestamp)) => {
+                prelude.push(quote!(let __dofn_timestamp = __dofn_cx.firing_timestamp();));
+            }
+            _ => {}
+        }
+        if uses(&|k| matches!(k, ParamKind::Window { .. })) {
+            prelude.push(quote!(let __dofn_window = __dofn_cx.window();));
+        }
+        for (kind, table, handle) in [
+            (IdKind::Timer, quote!(timers), quote!(::dofn::timer::Timer)),
+            (IdKind::Family, quote!(families), quote!(::dofn::timer::TimerMap)),
+        ] {
+            let used: BTreeSet<usize> = m
+                .params
+                .iter()
+                .filter(|p| !p.rejected)
+                .filter_map(|p| match &p.kind {
+                    ParamKind::Id { kind: k, index: Some(i), .. } if *k == kind => Some(*i),
+                    _ => None,
+                })
+                .collect();
+            if used.is_empty() {
+                continue;
+            }
+            let infos = match kind {
+                IdKind::Family => quote!(TIMER_FAMILIES),
+                _ => quote!(TIMERS),
+            };
+            let slots = (0..self.decls.of(kind).len())
+                .map(|i| if used.contains(&i) { slot(kind, i).into_token_stream() } else { quote!(_) });
+            prelude.push(quote!(let [#(#slots),*] = &mut __dofn_timers.#table;));
+            for i in used {
+                let (local, slot) = (handle_local(kind, i), slot(kind, i));
+                let index = Literal::usize_unsuffixed(i);
+                prelude.push(quote! {
+                    let mut #local = #handle::new(#slot, <Self as ::dofn::DoFn>::#infos[#index].domain, __dofn_env);
+                });
+            }
+        }
+
+        let args: Vec<TokenStream> = m.params.iter().map(|p| self.arg(m, p)).collect();
+        let ident = &m.ident;
+        let receiver = m.receiver.then(|| quote!(self,));
+        let call = quote!(Self::#ident(#receiver #(#args),*));
+        let result = match &m.output {
+            Some(ty) => {
+                let (first, last) = span_range(ty);
+                let into = format_ident!("into_result", span = last);
+                quote_spanned!(first=> <#ty as ::dofn::__private::CallbackResult>::#into(#call))
+            }
+            None => quote!(::dofn::__private::CallbackResult::into_result(#call)),
+        };
+        quote! {
+            #(#prelude)*
+            #result
+        }
+    }
+
+    /// The argument for one parameter.
+    fn arg(&mut self, m: &Method, p: &crate::ast::Param) -> TokenStream {
+        if p.rejected {
+            return quote!(::core::unreachable!());
+        }
+        let ty = &p.ty;
+        match &p.kind {
+            ParamKind::Id { kind: IdKind::State, index: Some(i), .. } => {
+                self.checks.states.insert(*i);
+                let member = &self.decls.of(IdKind::State)[*i].member;
+                let tr = check_trait(&format!("state_{i}"));
+                let index = Literal::usize_unsuffixed(*i);
+                checked(
+                    ty,
+                    quote!(#tr<<Self as ::dofn::__private::StateDecl<#index>>::Cell>),
+                    quote!(&mut __dofn_state.#member),
+                )
+            }
+            ParamKind::Id { kind, index: Some(i), .. } => {
+                let tr = match kind {
+                    IdKind::Family => {
+                        self.checks.families.insert(*i);
+                        check_trait(&format!("family_{i}"))
+                    }
+                    _ => {
+                        self.checks.timers.insert(*i);
+                        check_trait(&format!("timer_{i}"))
+                    }
+                };
+                let local = handle_local(*kind, *i);
+                checked(ty, quote!(#tr<'_>), quote!(&mut #local))
+            }
+            ParamKind::Id { .. } | ParamKind::Unknown => quote!(::core::unreachable!()),
+            ParamKind::Context { kind: ContextKind::Process, .. } => quote!(__dofn_cx),
+            ParamKind::Context { kind, .. } => {
+                self.checks.contexts.insert(*kind as u8);
+                let tr = context_trait(*kind);
+                checked(ty, quote!(#tr<'_, <Self as ::dofn::DoFn>::Output>), quote!(__dofn_cx))
+            }
+            ParamKind::Element => {
+                self.checks.element = true;
+                let tr = check_trait("element");
+                checked(ty, quote!(#tr<'_, <Self as ::dofn::DoFn>::Input>), quote!(__dofn_element))
+            }
+            ParamKind::Key => {
+                self.checks.key = true;
+                let tr = check_trait("key");
+                let key = match m.role {
+                    Role::ProcessElement => quote!(<Self as ::dofn::DoFn>::key_of(__dofn_element)),
+                    _ => quote!(__dofn_key),
+                };
+                checked(ty, quote!(#tr<'_, <Self as ::dofn::DoFn>::Key>), key)
+            }
+            ParamKind::Timestamp => quote!(::dofn::Timestamp(__dofn_timestamp)),
+            ParamKind::Window { by_ref: true } => quote!(&__dofn_window),
+            ParamKind::Window { by_ref: false } => quote!(__dofn_window),
+            ParamKind::Tag => quote!(::dofn::TimerTag(__dofn_tag)),
+        }
+    }
+
+    /// The check traits the arguments use.
+    fn check_traits(&self) -> TokenStream {
+        let name = self.name();
+        let mut out = Vec::new();
+        for &i in &self.checks.states {
+            let d = self.decls.of(IdKind::State)[i];
+            let (id, ty) = (d.id.value(), &d.ty);
+            out.push(define_check(
+                &check_trait(&format!("state_{i}")),
+                &format!("state `{id}` of DoFn `{name}` has type `{ty}`, so its parameter must be `&mut {ty}`"),
+                &format!("expected `&mut {ty}`"),
+                quote!(<C>),
+                quote!(&'__dofn_ref mut C),
+                quote!(&'__dofn_ref mut Self),
+                quote!(C),
+                quote!(value),
+            ));
+        }
+        for (kind, set, handle) in
+            [(IdKind::Timer, &self.checks.timers, "Timer"), (IdKind::Family, &self.checks.families, "TimerMap")]
+        {
+            for &i in set {
+                let d = self.decls.of(kind)[i];
+                let noun = kind.noun();
+                let tr = check_trait(&format!("{}_{i}", if kind == IdKind::Family { "family" } else { "timer" }));
+                let path = match kind {
+                    IdKind::Family => quote!(::dofn::timer::TimerMap),
+                    _ => quote!(::dofn::timer::Timer),
+                };
+                out.push(define_check(
+                    &tr,
+                    &format!(
+                        "{noun} `{}` of DoFn `{name}` is a {noun}, so its parameter must be `&mut {handle}`",
+                        d.id.value()
+                    ),
+                    &format!("expected `&mut {handle}`"),
+                    quote!(<'__dofn_timer>),
+                    quote!(&'__dofn_ref mut #path<'__dofn_timer>),
+                    quote!(&'__dofn_ref mut Self),
+                    quote!(#path<'__dofn_timer>),
+                    quote!(value),
+                ));
+            }
+        }
+        let (input, output) = match self.io {
+            Some((i, o)) => (type_string(i), type_string(o)),
+            None => (String::new(), String::new()),
+        };
+        if self.checks.element {
+            out.push(define_check(
+                &check_trait("element"),
+                &format!("the element of DoFn `{name}` is `{input}`, so this parameter must be `Element<&{input}>`"),
+                &format!("expected `Element<&{input}>`"),
+                quote!(<'__dofn, I>),
+                quote!(&'__dofn I),
+                quote!(Self),
+                quote!(::dofn::Element<&'__dofn I>),
+                quote!(::dofn::Element(value)),
+            ));
+        }
+        if self.checks.key {
+            let key = match self.io.map(|(i, _)| i) {
+                Some(Type::Tuple(t)) if t.elems.len() == 2 => type_string(&t.elems[0]),
+                _ if !self.keyed => "()".to_string(),
+                _ => format!("the key of `{input}`"),
+            };
+            out.push(define_check(
+                &check_trait("key"),
+                &format!("the key of DoFn `{name}` is `{key}`, so this parameter must be `Key<&{key}>`"),
+                &format!("expected `Key<&{key}>`"),
+                quote!(<'__dofn, K>),
+                quote!(&'__dofn K),
+                quote!(Self),
+                quote!(::dofn::Key<&'__dofn K>),
+                quote!(::dofn::Key(value)),
+            ));
+        }
+        for &kind in &self.checks.contexts {
+            let kind =
+                [ContextKind::Process, ContextKind::Timer, ContextKind::Expiration, ContextKind::Bundle][kind as usize];
+            let ctx = kind.name();
+            let path = match kind {
+                ContextKind::Timer => quote!(::dofn::TimerContext),
+                ContextKind::Expiration => quote!(::dofn::ExpirationContext),
+                _ => quote!(::dofn::BundleContext),
+            };
+            out.push(define_check(
+                &context_trait(kind),
+                &format!("the output of DoFn `{name}` is `{output}`, so this context must be `&mut {ctx}<{output}>`"),
+                &format!("expected `&mut {ctx}<{output}>`"),
+                quote!(<'__dofn_cx, O>),
+                quote!(&'__dofn_ref mut #path<'__dofn_cx, O>),
+                quote!(&'__dofn_ref mut Self),
+                quote!(#path<'__dofn_cx, O>),
+                quote!(value),
+            ));
+        }
+        quote!(#(#out)*)
+    }
+}
+
+/// `<#ty as #tr>::__dofn_from(#value)`, spanned so that rustc underlines the user's `ty`. For a `&mut T`
+/// parameter the check is on `T` (the traits are implemented by `T` and take and return `&mut T`), so that
+/// rustc does not suggest borrowing once more.
+fn checked(ty: &Type, tr: TokenStream, value: TokenStream) -> TokenStream {
+    let (first, last) = span_range(ty);
+    let from = format_ident!("__dofn_from", span = last);
+    let open = quote_spanned!(first=> <);
+    let referent = match ty {
+        Type::Reference(r) if r.mutability.is_some() => &*r.elem,
+        other => other,
+    };
+    quote!(#open #referent as #tr>::#from(#value))
+}
+
+fn check_trait(what: &str) -> syn::Ident {
+    format_ident!("__dofn_check_{}", what)
+}
+
+fn context_trait(kind: ContextKind) -> syn::Ident {
+    check_trait(match kind {
+        ContextKind::Process => "process_context",
+        ContextKind::Timer => "timer_context",
+        ContextKind::Expiration => "expiration_context",
+        ContextKind::Bundle => "bundle_context",
+    })
+}
+
+fn slot(kind: IdKind, i: usize) -> syn::Ident {
+    match kind {
+        IdKind::Family => format_ident!("__dofn_family_slot_{}", i),
+        _ => format_ident!("__dofn_timer_slot_{}", i),
+    }
+}
+
+fn handle_local(kind: IdKind, i: usize) -> syn::Ident {
+    match kind {
+        IdKind::Family => format_ident!("__dofn_family_{}", i),
+        _ => format_ident!("__dofn_timer_{}", i),
+    }
+}
+
+/// A check trait: implemented only for the type a parameter must have, turning a `from` value into it.
+#[allow(clippy::too_many_arguments)]
+fn define_check(
+    tr: &syn::Ident,
+    message: &str,
+    label: &str,
+    generics: TokenStream,
+    from: TokenStream,
+    output: TokenStream,
+    target: TokenStream,
+    build: TokenStream,
+) -> TokenStream {
+    let escape = |s: &str| Literal::string(&s.replace('{', "{{").replace('}', "}}"));
+    let (message, label) = (escape(message), escape(label));
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label)]
+        #[allow(non_camel_case_types)]
+        trait #tr #generics {
+            fn __dofn_from<'__dofn_ref>(value: #from) -> #output;
+        }
+        impl #generics #tr #generics for #target {
+            #[inline(always)]
+            fn __dofn_from<'__dofn_ref>(value: #from) -> #output {
+                #build
+            }
+        }
+    }
+}
+
+use quote::ToTokens;

@@ -1,0 +1,118 @@
+//! The declarations as they travel from the struct's `#[dofn]` to the impl's, inside the callback macro.
+//!
+//! ```text
+//! ::dofn::__private::__dofn_impl! {
+//!     BatchedRpc (false false false)
+//!     state { buffer "buffer" "Bag<Event>"; count "count" "Value<u32>"; }
+//!     timer { expiry "expiry" "TimerSpec<EventTime>"; }
+//!     family { }
+//!     { impl BatchedRpc { .. } }
+//! }
+//! ```
+//!
+//! Each id is the user's literal, so errors about it from the impl side still point into the struct. Types
+//! travel as strings, for messages only: the impl names the declared types through the struct's type
+//! (`<BatchedRpc as StateDecl<0>>::Cell`), since the struct's imports may not be in scope at the impl.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, ItemImpl, LitBool, LitStr, Token, braced, parenthesized};
+
+use crate::ast::DofnStruct;
+use crate::attr::IdKind;
+
+/// One declaration, as the impl side sees it.
+pub(crate) struct WireDecl {
+    pub(crate) kind: IdKind,
+    /// The field of the state record.
+    pub(crate) member: Ident,
+    /// The user's id literal.
+    pub(crate) id: LitStr,
+    /// The declared type, as the user wrote it (`Bag<Event>`, `TimerSpec<EventTime>`).
+    pub(crate) ty: String,
+}
+
+/// Everything a `#[dofn]` struct declares.
+pub(crate) struct Declarations {
+    /// The struct's name.
+    pub(crate) name: Ident,
+    /// Per kind: some declaration of that kind was malformed (and reported).
+    pub(crate) poisoned: [bool; 3],
+    pub(crate) decls: Vec<WireDecl>,
+}
+
+impl Declarations {
+    /// The declarations of `kind`, in field order.
+    pub(crate) fn of(&self, kind: IdKind) -> Vec<&WireDecl> {
+        self.decls.iter().filter(|d| d.kind == kind).collect()
+    }
+
+    /// The arguments of `__dofn_impl!` before the impl, for a struct.
+    pub(crate) fn tokens_for(s: &DofnStruct) -> TokenStream {
+        let name = &s.item.ident;
+        let poisoned = s.poisoned.iter().map(|p| LitBool::new(*p, proc_macro2::Span::call_site()));
+        let section = |kind: IdKind| {
+            let entries = s.of(kind).map(|d| {
+                let member = &d.member;
+                let id = &d.id;
+                let ty = match kind {
+                    IdKind::State => crate::fmt::type_string(&d.inner),
+                    _ => crate::fmt::type_string(&d.spec),
+                };
+                quote!(#member #id #ty;)
+            });
+            quote!({ #(#entries)* })
+        };
+        let (state, timer, family) = (section(IdKind::State), section(IdKind::Timer), section(IdKind::Family));
+        quote!(#name (#(#poisoned)*) state #state timer #timer family #family)
+    }
+}
+
+impl Parse for Declarations {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let name: Ident = input.parse()?;
+        let flags;
+        parenthesized!(flags in input);
+        let mut poisoned = [false; 3];
+        for p in &mut poisoned {
+            *p = flags.parse::<LitBool>()?.value;
+        }
+        let mut decls = Vec::new();
+        for kind in IdKind::ALL {
+            let _label: Ident = input.parse()?;
+            let body;
+            braced!(body in input);
+            while !body.is_empty() {
+                let member: Ident = body.parse()?;
+                let id: LitStr = body.parse()?;
+                let ty: LitStr = body.parse()?;
+                body.parse::<Token![;]>()?;
+                decls.push(WireDecl { kind, member, id, ty: ty.value() });
+            }
+        }
+        Ok(Declarations { name, poisoned, decls })
+    }
+}
+
+/// The input of `__dofn_impl!`: the declarations and the user's impl.
+pub(crate) struct ImplInput {
+    pub(crate) decls: Declarations,
+    pub(crate) item: ItemImpl,
+}
+
+impl Parse for ImplInput {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let decls = input.parse()?;
+        let body;
+        braced!(body in input);
+        let item = body.parse()?;
+        Ok(ImplInput { decls, item })
+    }
+}
+
+impl ToTokens for WireDecl {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.id.to_tokens(tokens);
+    }
+}

@@ -1,0 +1,31 @@
+//! The traits `#[dofn]` generates impls of, so that the struct's declarations reach the impl's wiring.
+//!
+//! `#[dofn]` on a struct implements [`Declared`] (the state record, the timer table, the timer infos) and one
+//! [`StateDecl<I>`] per state cell (its declared type). `#[dofn]` on the impl names them through the struct's
+//! type (`<BatchedRpc as Declared>::State`), which works wherever the impl is, even in another module where
+//! the struct's field types are not imported. Re-exported from `__private`: not a public API.
+
+use crate::state::{StateCell, StateRecord};
+use crate::timer::{TimerInfo, TimerRecord};
+
+/// What a `#[dofn]` struct declares, as types and constants.
+pub trait Declared {
+    /// One cell per `#[state_id]` field, in declaration order (`()` without state).
+    type State: StateRecord;
+    /// The `#[timer_id]` and `#[timer_family_id]` fields: a `TimerTable<N, F>`.
+    type Timers: TimerRecord;
+    /// The `#[timer_id]` fields, in declaration order.
+    const TIMERS: &'static [TimerInfo];
+    /// The `#[timer_family_id]` fields, in declaration order.
+    const TIMER_FAMILIES: &'static [TimerInfo];
+
+    /// Reads the spec fields, so that rustc does not report them as never read: they are declarations, and
+    /// the wiring only uses their types.
+    fn specs(&self);
+}
+
+/// The declared type of state cell number `I` (in declaration order): `Cell` in `StateSpec<Cell>`.
+pub trait StateDecl<const I: usize> {
+    /// The cell type.
+    type Cell: StateCell;
+}

@@ -1,0 +1,146 @@
+//! Lifecycle methods, bundles, metrics and user errors.
+
+use std::sync::{Arc, Mutex};
+
+use dofn::prelude::*;
+use dofn::testing::Harness;
+
+fn ms(t: i64) -> Instant {
+    Instant::from_millis(t)
+}
+
+/// Records every lifecycle call in a shared log.
+#[dofn]
+#[derive(Clone, Default)]
+struct Traced {
+    log: Arc<Mutex<Vec<String>>>,
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+impl Traced {
+    fn note(&self, what: impl Into<String>) {
+        self.log.lock().unwrap().push(what.into());
+    }
+}
+
+#[dofn]
+impl Traced {
+    #[setup]
+    fn setup(&mut self) {
+        self.note("setup");
+    }
+
+    #[start_bundle]
+    fn start(&self) {
+        self.note("start_bundle");
+    }
+
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u8), u8>, #[timer_id("t")] t: &mut Timer) {
+        self.note(format!("process {}", cx.value()));
+        t.set(cx.timestamp() + Duration::from_millis(10));
+    }
+
+    #[on_timer("t")]
+    fn on_t(&self, Key(k): Key<&u8>) {
+        self.note(format!("timer {k}"));
+    }
+
+    #[finish_bundle]
+    fn finish(&self, cx: &mut BundleContext<u8>) {
+        self.note("finish_bundle");
+        cx.output(0, Instant::EPOCH, Window::GLOBAL);
+    }
+
+    #[teardown]
+    fn teardown(&mut self) -> Result<(), String> {
+        self.note("teardown");
+        Ok(())
+    }
+}
+
+#[test]
+fn lifecycle_methods_are_called_as_beam_does() {
+    let dofn = Traced::default();
+    let log = dofn.log.clone();
+    let mut h = Harness::new(dofn, WindowingStrategy::global()).unwrap();
+    assert_eq!(h.add_elements([((1, 1), ms(0)), ((2, 2), ms(1))]).unwrap().len(), 1, "finish_bundle's output");
+    assert_eq!(h.advance_watermark_to(ms(5)).unwrap(), [], "no callback, no bundle");
+    h.advance_watermark_to(ms(100)).unwrap();
+    let metrics = h.teardown().unwrap();
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "setup",
+            "start_bundle",
+            "process 1",
+            "process 2",
+            "finish_bundle",
+            "start_bundle",
+            "timer 1",
+            "timer 2",
+            "finish_bundle",
+            "teardown"
+        ]
+    );
+    assert_eq!((metrics.bundles, metrics.elements_processed, metrics.timers_fired), (2, 2, 2));
+}
+
+/// Fails on odd values.
+#[dofn]
+#[derive(Clone, Default)]
+struct Picky {
+    #[state_id("n")]
+    n: StateSpec<Value<u32>>,
+}
+
+#[dofn]
+impl Picky {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(String, u32), u32>,
+        #[state_id("n")] n: &mut Value<u32>,
+    ) -> Result<(), String> {
+        n.write(*cx.value());
+        if cx.value() % 2 == 1 {
+            return Err(format!("odd value {}", cx.value()));
+        }
+        cx.output(*cx.value());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_user_error_fails_the_run_and_names_dofn_method_key_window_and_time() {
+    let result = Pipeline::from_values([(("ann".to_string(), 2), ms(1)), (("bob".to_string(), 3), ms(2))])
+        .window_into(WindowFn::fixed(Duration::from_secs(1)))
+        .with_workers(1)
+        .apply(Picky::default())
+        .run();
+    let Err(err) = result else { panic!("the odd value must fail the run") };
+    assert_eq!(
+        err.to_string(),
+        "error in `process_element` of DoFn `Picky`, key \"bob\", window [1970-01-01T00:00:00.000Z, \
+         1970-01-01T00:00:01.000Z), at 1970-01-01T00:00:00.002Z: odd value 3"
+    );
+    assert!(std::error::Error::source(&err).is_some_and(|s| s.to_string() == "odd value 3"));
+}
+
+#[test]
+fn metrics_count_elements_timers_late_data_and_outputs() {
+    let result = Pipeline::from_test_stream(
+        TestStream::new()
+            .add_elements([(("a".to_string(), 2), ms(1)), (("b".to_string(), 4), ms(1_500))])
+            .advance_watermark_to(ms(2_000))
+            .add_elements([(("c".to_string(), 6), ms(10))]),
+    )
+    .window_into(WindowFn::fixed(Duration::from_secs(1)))
+    .with_workers(1)
+    .apply(Picky::default())
+    .run()
+    .unwrap();
+    let m = result.metrics_of("Picky");
+    assert_eq!((m.elements_processed, m.late_elements_dropped, m.outputs, m.windows_expired), (2, 1, 2, 2));
+}

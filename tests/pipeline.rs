@@ -1,0 +1,263 @@
+//! Pipelines: chained DoFns and their watermarks, tagged outputs, bounded, scripted and live sources.
+
+use std::sync::mpsc;
+use std::time::Duration as StdDuration;
+
+use dofn::prelude::*;
+
+fn ms(t: i64) -> Instant {
+    Instant::from_millis(t)
+}
+
+/// Buffers a key's values and emits their sum 100 ms (event time) after the first, timestamped at the first
+/// value's time: its timer's output timestamp holds the output watermark there until it fires.
+#[dofn]
+#[derive(Clone, Default)]
+struct Delay {
+    #[state_id("sum")]
+    sum: StateSpec<Combining<Sum<u64>>>,
+    #[timer_id("emit")]
+    emit: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Delay {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(&'static str, u64), (&'static str, u64)>,
+        #[state_id("sum")] sum: &mut Combining<Sum<u64>>,
+        #[timer_id("emit")] emit: &mut Timer,
+    ) {
+        if sum.is_empty() {
+            emit.with_output_timestamp(cx.timestamp()).set(cx.timestamp() + Duration::from_millis(100));
+        }
+        sum.add(*cx.value());
+    }
+
+    #[on_timer("emit")]
+    fn on_emit(
+        &self,
+        cx: &mut TimerContext<(&'static str, u64)>,
+        Key(k): Key<&&'static str>,
+        #[state_id("sum")] sum: &mut Combining<Sum<u64>>,
+    ) {
+        cx.output((k, sum.read()));
+        sum.clear();
+    }
+}
+
+/// Counts values per key and window and reports the count when the window expires.
+#[dofn]
+#[derive(Clone, Default)]
+struct CountWindow {
+    #[state_id("n")]
+    n: StateSpec<Combining<Count<u64>>>,
+}
+
+#[dofn]
+impl CountWindow {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(&'static str, u64), String>,
+        #[state_id("n")] n: &mut Combining<Count<u64>>,
+    ) {
+        n.add(*cx.value());
+    }
+
+    #[on_window_expiration]
+    fn expired(
+        &self,
+        cx: &mut ExpirationContext<String>,
+        Key(k): Key<&&'static str>,
+        #[state_id("n")] n: &mut Combining<Count<u64>>,
+    ) {
+        cx.output(format!("{k}: {} in [{}, {})", n.read(), cx.window().start().millis(), cx.window().end().millis()));
+    }
+}
+
+#[test]
+fn a_timer_hold_keeps_downstream_from_seeing_its_output_as_late() {
+    let stream = TestStream::new()
+        .add_elements([(("a", 1), ms(10)), (("a", 2), ms(20))])
+        // The timer (at 110) has not fired, but the watermark is past the downstream window [0, 50).
+        .advance_watermark_to(ms(100))
+        .advance_watermark_to(ms(200));
+    let result = Pipeline::from_test_stream(stream)
+        .with_workers(1)
+        .apply(Delay::default())
+        .window_into(WindowFn::fixed(Duration::from_millis(50)))
+        .apply(CountWindow::default())
+        .run()
+        .unwrap();
+    let out: Vec<_> = result.outputs().iter().map(|o| (o.value.clone(), o.timestamp.millis())).collect();
+    assert_eq!(out, [("a: 1 in [0, 50)".to_string(), 49)]);
+    assert_eq!(result.metrics_of("CountWindow").late_elements_dropped, 0);
+    assert_eq!(result.metrics_of("Delay").timers_fired, 1);
+}
+
+const ODD: OutputTag<u64> = OutputTag::new("odd");
+const REPORT: OutputTag<String> = OutputTag::new("report");
+
+/// Splits numbers: even ones to the main output, odd ones to a tagged output.
+#[dofn]
+#[derive(Clone, Default)]
+struct Split;
+
+#[dofn]
+impl Split {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<u64, u64>, Element(n): Element<&u64>) {
+        if n % 2 == 0 {
+            cx.output(*n);
+        } else {
+            cx.output_to(&ODD, *n);
+            cx.output_to_with_timestamp(&REPORT, format!("odd {n}"), cx.timestamp() + Duration::from_millis(1));
+        }
+    }
+}
+
+#[test]
+fn tagged_outputs_are_typed_and_kept_apart() {
+    let result = Pipeline::from_values((0..6u64).map(|n| (n, ms(n as i64)))).apply(Split).run().unwrap();
+    assert_eq!(result.values().copied().collect::<Vec<_>>(), [0, 2, 4]);
+    let odd: Vec<(u64, i64)> = result.tagged().get(&ODD).iter().map(|o| (o.value, o.timestamp.millis())).collect();
+    assert_eq!(odd, [(1, 1), (3, 3), (5, 5)]);
+    let reports: Vec<(&str, i64)> =
+        result.tagged().get(&REPORT).iter().map(|o| (o.value.as_str(), o.timestamp.millis())).collect();
+    assert_eq!(reports, [("odd 1", 2), ("odd 3", 4), ("odd 5", 6)]);
+}
+
+#[test]
+fn a_scripted_run_is_deterministic_for_any_number_of_workers() {
+    let stream = || {
+        let mut s = TestStream::new();
+        for step in 0..20i64 {
+            let keys = ["a", "b", "c", "d", "e", "f", "g"];
+            s = s
+                .add_elements(
+                    (0..50).map(|i| ((keys[(i * 7 + step as usize) % keys.len()], i as u64), ms(step * 40 + i as i64))),
+                )
+                .advance_watermark_to(ms(step * 40 + 30));
+        }
+        s
+    };
+    let run = |workers| {
+        Pipeline::from_test_stream(stream()).with_workers(workers).apply(Delay::default()).run().unwrap().into_outputs()
+    };
+    let one = run(1);
+    assert_eq!(one, run(1), "same outputs, same order");
+    assert_eq!(run(2), run(2), "same outputs, same order with two workers");
+    let mut two = run(2);
+    let mut one_sorted = one.clone();
+    two.sort_by_key(|o| (o.timestamp, o.value));
+    one_sorted.sort_by_key(|o| (o.timestamp, o.value));
+    assert_eq!(one_sorted, two, "same outputs per key and window");
+    let total: u64 = one.iter().map(|o| o.value.1).sum();
+    assert_eq!(total, 20 * (0..50).sum::<u64>(), "every value is summed exactly once");
+}
+
+/// Outputs each element, and "stale" 50 ms of processing time after the first one.
+#[dofn]
+#[derive(Clone, Default)]
+struct Nudge {
+    #[timer_id("stale")]
+    stale: TimerSpec<ProcessingTime>,
+    #[state_id("armed")]
+    armed: StateSpec<Value<bool>>,
+}
+
+#[dofn]
+impl Nudge {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, &'static str), &'static str>,
+        #[state_id("armed")] armed: &mut Value<bool>,
+        #[timer_id("stale")] stale: &mut Timer,
+    ) {
+        if armed.read().is_none() {
+            armed.write(true);
+            stale.offset(Duration::from_millis(50)).set_relative();
+        }
+        cx.output(cx.value());
+    }
+
+    #[on_timer("stale")]
+    fn on_stale(&self, cx: &mut TimerContext<&'static str>) {
+        cx.output("stale");
+    }
+}
+
+#[test]
+fn a_live_source_fires_processing_time_timers_on_the_wall_clock_as_it_goes() {
+    let (tx, rx) = mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        tx.send(TimestampedValue::new((1u8, "first"), ms(1))).unwrap();
+        std::thread::sleep(StdDuration::from_millis(1_000));
+        tx.send(TimestampedValue::new((1u8, "second"), ms(2))).unwrap();
+    });
+    let mut seen = Vec::new();
+    let result = Pipeline::from_channel(rx, Duration::ZERO, Duration::from_millis(5))
+        .apply(Nudge::default())
+        .run_with(|o| seen.push(o.value))
+        .unwrap();
+    sender.join().unwrap();
+    assert_eq!(seen, ["first", "stale", "second"], "the timer fired while the source was still open");
+    assert_eq!(result.metrics_of("Nudge").elements_processed, 2);
+}
+
+#[test]
+fn a_live_sources_watermark_follows_its_timestamps() {
+    let (tx, rx) = mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        for (v, t) in [(1u8, 1_000), (2, 5_000)] {
+            tx.send(TimestampedValue::new((v, "x"), ms(t))).unwrap();
+        }
+        // Let the runner take a step and move its watermark before the stragglers arrive.
+        std::thread::sleep(StdDuration::from_millis(300));
+        for (v, t) in [(3u8, 2_000), (4, 3_500)] {
+            tx.send(TimestampedValue::new((v, "x"), ms(t))).unwrap();
+        }
+    });
+    // With 2 s of allowed disorder, the watermark after 5 000 is 3 000: the element at 2 000 is late for its
+    // 1-second window, the one at 3 500 is not.
+    let result = Pipeline::from_channel(rx, Duration::from_secs(2), Duration::from_millis(5))
+        .window_into(WindowFn::fixed(Duration::from_secs(1)))
+        .with_workers(1)
+        .apply(Nudge::default())
+        .run()
+        .unwrap();
+    sender.join().unwrap();
+    let m = result.metrics_of("Nudge");
+    assert_eq!((m.elements_processed, m.late_elements_dropped), (3, 1));
+}
+
+#[test]
+fn lines_are_read_parsed_and_malformed_ones_skipped() {
+    let input = "1000 a\n2000 b\nnot-a-number c\n3000 a\n";
+    let (report, reports) = mpsc::channel();
+    let result = Pipeline::from_lines(
+        std::io::Cursor::new(input),
+        move |n, line| {
+            let (ts, word) = line.split_once(' ')?;
+            match ts.parse::<i64>() {
+                Ok(t) => Some(TimestampedValue::new((1u8, if word == "a" { "a" } else { "other" }), ms(t))),
+                Err(e) => {
+                    report.send(format!("line {n}: {e}")).unwrap();
+                    None
+                }
+            }
+        },
+        Duration::ZERO,
+        Duration::from_millis(5),
+    )
+    .with_workers(1)
+    .apply(Nudge::default())
+    .run()
+    .unwrap();
+    let words: Vec<&str> = result.values().copied().filter(|v| *v != "stale").collect();
+    assert_eq!(words, ["a", "other", "a"]);
+    assert_eq!(reports.try_iter().collect::<Vec<_>>(), ["line 3: invalid digit found in string"]);
+}

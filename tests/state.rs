@@ -1,0 +1,104 @@
+//! State through a DoFn: every cell kind, read-your-writes within a call, scoping, and clearing at expiry.
+
+use dofn::prelude::*;
+use dofn::testing::Harness;
+
+fn ms(t: i64) -> Instant {
+    Instant::from_millis(t)
+}
+
+/// Uses one cell of every kind; outputs a line describing them after each element.
+#[dofn]
+#[derive(Clone, Default)]
+struct Everything {
+    #[state_id("last")]
+    last: StateSpec<Value<String>>,
+    #[state_id("all")]
+    all: StateSpec<Bag<String>>,
+    #[state_id("len")]
+    len: StateSpec<Combining<Sum<usize>>>,
+    #[state_id("mean")]
+    mean: StateSpec<Combining<Mean<f64>>>,
+    #[state_id("first_seen")]
+    first_seen: StateSpec<Map<char, i64>>,
+    #[state_id("distinct")]
+    distinct: StateSpec<Set<String>>,
+    #[state_id("timeline")]
+    timeline: StateSpec<OrderedList<String>>,
+    #[state_id("by_initial")]
+    by_initial: StateSpec<Multimap<char, String>>,
+}
+
+#[dofn]
+impl Everything {
+    #[allow(clippy::too_many_arguments)]
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, String), String>,
+        Timestamp(ts): Timestamp,
+        #[state_id("by_initial")] by_initial: &mut Multimap<char, String>,
+        #[state_id("timeline")] timeline: &mut OrderedList<String>,
+        #[state_id("distinct")] distinct: &mut Set<String>,
+        #[state_id("first_seen")] first_seen: &mut Map<char, i64>,
+        #[state_id("mean")] mean: &mut Combining<Mean<f64>>,
+        #[state_id("len")] len: &mut Combining<Sum<usize>>,
+        #[state_id("all")] all: &mut Bag<String>,
+        #[state_id("last")] last: &mut Value<String>,
+    ) {
+        let word = cx.value().clone();
+        let initial = word.chars().next().unwrap_or('?');
+        let previous = last.read().cloned().unwrap_or_default();
+        last.write(word.clone());
+        // Reads see the write made just above, in the same call.
+        assert_eq!(last.read(), Some(&word));
+        all.add(word.clone());
+        len.add(word.len());
+        mean.add(word.len() as f64);
+        first_seen.put_if_absent(initial, ts.millis());
+        let new = distinct.add_if_absent(word.clone());
+        timeline.add(ts, word.clone());
+        by_initial.put(initial, word.clone());
+        let in_order: Vec<&String> = timeline.read().map(|(_, w)| w).collect();
+        let same_initial: Vec<&String> = by_initial.get(&initial).collect();
+        cx.output(format!(
+            "{word}: previous={previous:?} bag={} len={} mean={:.2} first[{initial}]={:?} new={new} timeline={in_order:?} \
+             same_initial={same_initial:?}",
+            all.len(),
+            len.read(),
+            mean.read().unwrap_or(0.0),
+            first_seen.get(&initial),
+        ));
+    }
+}
+
+#[test]
+fn every_cell_kind_reads_its_own_writes_and_is_scoped_per_key_and_window() {
+    let mut h = Harness::new(Everything::default(), WindowFn::fixed(Duration::from_millis(100)).into()).unwrap();
+    let out = h
+        .add_elements([
+            ((1, "beta".to_string()), ms(30)),
+            ((1, "alpha".to_string()), ms(10)),
+            ((2, "gamma".to_string()), ms(20)),
+            ((1, "beta".to_string()), ms(20)),
+            ((1, "bravo".to_string()), ms(110)),
+        ])
+        .unwrap();
+    let lines: Vec<&str> = out.iter().map(|o| o.value.as_str()).collect();
+    assert_eq!(
+        lines,
+        [
+            r#"beta: previous="" bag=1 len=4 mean=4.00 first[b]=Some(30) new=true timeline=["beta"] same_initial=["beta"]"#,
+            r#"alpha: previous="beta" bag=2 len=9 mean=4.50 first[a]=Some(10) new=true timeline=["alpha", "beta"] same_initial=["alpha"]"#,
+            r#"gamma: previous="" bag=1 len=5 mean=5.00 first[g]=Some(20) new=true timeline=["gamma"] same_initial=["gamma"]"#,
+            r#"beta: previous="alpha" bag=3 len=13 mean=4.33 first[b]=Some(30) new=false timeline=["alpha", "beta", "beta"] same_initial=["beta", "beta"]"#,
+            r#"bravo: previous="" bag=1 len=5 mean=5.00 first[b]=Some(110) new=true timeline=["bravo"] same_initial=["bravo"]"#,
+        ]
+    );
+    assert_eq!(h.live_records(), 3);
+    h.advance_watermark_to(ms(100)).unwrap();
+    assert_eq!(h.live_records(), 1, "the first window's cells are gone for both keys");
+    // A new element in a fresh window starts from empty cells.
+    let out = h.add_elements([((1, "bongo".to_string()), ms(150))]).unwrap();
+    assert!(out[0].value.starts_with(r#"bongo: previous="bravo" bag=2"#), "{}", out[0].value);
+}

@@ -1,0 +1,376 @@
+//! Timer semantics: firing order, replacement, clearing, relative times, output timestamps, families.
+//!
+//! Each test states the input, the watermark and clock steps, and the exact outputs.
+
+use dofn::prelude::*;
+use dofn::testing::Harness;
+
+fn ms(t: i64) -> Instant {
+    Instant::from_millis(t)
+}
+
+fn values<T: Clone>(out: &[WindowedValue<T>]) -> Vec<T> {
+    out.iter().map(|o| o.value.clone()).collect()
+}
+
+fn stamped<T: Clone>(out: &[WindowedValue<T>]) -> Vec<(T, i64)> {
+    out.iter().map(|o| (o.value.clone(), o.timestamp.millis())).collect()
+}
+
+/// Sets the "at" timer to the element's value (a time in ms); the callback outputs what fired and when.
+#[dofn]
+#[derive(Clone, Default)]
+struct SetAt {
+    #[timer_id("at")]
+    at: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl SetAt {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(&'static str, i64), String>, #[timer_id("at")] at: &mut Timer) {
+        if *cx.value() < 0 {
+            at.clear();
+        } else {
+            at.set(Instant::from_millis(*cx.value()));
+        }
+    }
+
+    #[on_timer("at")]
+    fn on_at(&self, cx: &mut TimerContext<String>, Key(key): Key<&&'static str>, Timestamp(t): Timestamp) {
+        cx.output(format!("{key}@{}", t.millis()));
+    }
+}
+
+#[test]
+fn an_event_time_timer_fires_once_the_watermark_passes_it() {
+    let mut h = Harness::new(SetAt::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([(("a", 10), ms(1))]).unwrap();
+    assert_eq!(h.advance_watermark_to(ms(10)).unwrap(), [], "a watermark *at* the timer's time is not past it");
+    let out = h.advance_watermark_to(ms(11)).unwrap();
+    assert_eq!(stamped(&out), [("a@10".to_string(), 10)], "outputs carry the timer's output timestamp");
+    assert_eq!(h.advance_watermark_to(ms(100)).unwrap(), [], "a timer fires once");
+    assert_eq!(h.metrics().timers_fired, 1);
+}
+
+#[test]
+fn setting_a_timer_again_replaces_it_and_clearing_cancels_it() {
+    let mut h = Harness::new(SetAt::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([
+        (("a", 10), ms(1)),
+        (("a", 30), ms(2)),
+        (("b", 20), ms(3)),
+        (("c", 15), ms(4)),
+        (("c", -1), ms(5)),
+    ])
+    .unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(25)).unwrap()), ["b@20"], "a's timer moved to 30, c's was cleared");
+    // Moving a timer earlier than its queued time works too.
+    h.add_elements([(("a", 26), ms(6))]).unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(27)).unwrap()), ["a@26"]);
+    assert_eq!(h.advance_watermark_to_infinity().unwrap(), []);
+}
+
+#[test]
+fn timers_of_different_keys_fire_in_time_order() {
+    let mut h = Harness::new(SetAt::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([(("a", 30), ms(1)), (("b", 10), ms(2)), (("c", 20), ms(3)), (("d", 10), ms(4))]).unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(100)).unwrap()), ["b@10", "d@10", "c@20", "a@30"]);
+}
+
+/// Two timers that set each other: "first" at 10 sets "second" to 5 (earlier than the pending "third" at 8),
+/// and "second" sets "third" again to 20.
+#[dofn]
+#[derive(Clone, Default)]
+struct Chain {
+    #[timer_id("first")]
+    first: TimerSpec<EventTime>,
+    #[timer_id("second")]
+    second: TimerSpec<EventTime>,
+    #[timer_id("third")]
+    third: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Chain {
+    #[process_element]
+    fn process(
+        &self,
+        _cx: &mut ProcessContext<(u8, ()), &'static str>,
+        #[timer_id("first")] first: &mut Timer,
+        #[timer_id("third")] third: &mut Timer,
+    ) {
+        first.set(ms(3));
+        third.set(ms(8));
+    }
+
+    #[on_timer("first")]
+    fn on_first(&self, cx: &mut TimerContext<&'static str>, #[timer_id("second")] second: &mut Timer) {
+        cx.output("first");
+        second.set(ms(5));
+    }
+
+    #[on_timer("second")]
+    fn on_second(&self, cx: &mut TimerContext<&'static str>, #[timer_id("third")] third: &mut Timer) {
+        cx.output("second");
+        third.set(ms(20));
+    }
+
+    #[on_timer("third")]
+    fn on_third(&self, cx: &mut TimerContext<&'static str>, Timestamp(t): Timestamp) {
+        cx.output(if t == ms(20) { "third@20" } else { "third@8" });
+    }
+}
+
+#[test]
+fn a_timer_set_by_a_callback_before_pending_timers_fires_first() {
+    let mut h = Harness::new(Chain::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, ()), ms(0))]).unwrap();
+    // All of it within one watermark advance: first@3 sets second@5, which fires before third@8 and moves it
+    // to 20.
+    assert_eq!(values(&h.advance_watermark_to(ms(100)).unwrap()), ["first", "second", "third@20"]);
+}
+
+/// Sets a relative timer with the element's value as (offset, align) in ms.
+#[dofn]
+#[derive(Clone, Default)]
+struct Relative {
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Relative {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, (i64, i64)), i64>, #[timer_id("t")] t: &mut Timer) {
+        let (offset, align) = *cx.value();
+        t.offset(Duration::from_millis(offset)).align(Duration::from_millis(align)).set_relative();
+        cx.output(t.pending().map_or(-1, Instant::millis));
+    }
+
+    #[on_timer("t")]
+    fn on_t(&self) {}
+}
+
+#[test]
+fn set_relative_follows_beams_offset_and_align_rule() {
+    let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(1000)));
+    let mut h = Harness::new(Relative::default(), strategy).unwrap();
+    let out = h
+        .add_elements([
+            ((1, (5, 0)), ms(12)),    // no alignment: 12 + 5
+            ((2, (0, 10)), ms(12)),   // aligned up to the next multiple of 10
+            ((3, (0, 10)), ms(20)),   // already a multiple: stays
+            ((4, (3, 10)), ms(12)),   // 12 + 3 = 15 -> since start 5 -> 12 + 10 - 5 = 17
+            ((5, (8, 10)), ms(12)),   // 12 + 8 = 20 is a multiple -> Beam keeps 12 (offset not added)
+            ((6, (5000, 0)), ms(12)), // capped at the window's expiry, 999
+        ])
+        .unwrap();
+    assert_eq!(values(&out), [17, 20, 20, 17, 12, 999]);
+}
+
+/// A processing-time "stale" timer set 10 s after the first element of a batch; the callback outputs the
+/// batch.
+#[dofn]
+#[derive(Clone, Default)]
+struct Stale {
+    #[state_id("batch")]
+    batch: StateSpec<Bag<u32>>,
+    #[timer_id("stale")]
+    stale: TimerSpec<ProcessingTime>,
+}
+
+#[dofn]
+impl Stale {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, u32), Vec<u32>>,
+        #[state_id("batch")] batch: &mut Bag<u32>,
+        #[timer_id("stale")] stale: &mut Timer,
+    ) {
+        if batch.is_empty() {
+            stale.offset(Duration::from_secs(10)).set_relative();
+        }
+        batch.add(*cx.value());
+    }
+
+    #[on_timer("stale")]
+    fn on_stale(&self, cx: &mut TimerContext<Vec<u32>>, #[state_id("batch")] batch: &mut Bag<u32>) {
+        cx.output(batch.take());
+    }
+}
+
+#[test]
+fn a_processing_time_timer_fires_when_the_clock_reaches_it() {
+    let mut h = Harness::new(Stale::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, 1), ms(100)), ((1, 2), ms(200))]).unwrap();
+    assert_eq!(h.advance_processing_time(Duration::from_millis(9_999)).unwrap(), []);
+    h.add_elements([((1, 3), ms(300))]).unwrap();
+    let out = h.advance_processing_time(Duration::from_millis(1)).unwrap();
+    // The clock reached 10 s: the batch flushes, timestamped at the first element's time (the default hold).
+    assert_eq!(stamped(&out), [(vec![1, 2, 3], 100)]);
+    // The watermark does not fire processing-time timers.
+    h.add_elements([((1, 4), ms(400))]).unwrap();
+    assert_eq!(h.advance_watermark_to(ms(1_000_000)).unwrap(), []);
+    assert_eq!(values(&h.advance_processing_time(Duration::from_secs(10)).unwrap()), [vec![4]]);
+}
+
+#[test]
+fn a_pending_processing_time_timer_holds_the_output_watermark_at_its_input() {
+    let mut h = Harness::new(Stale::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, 1), ms(100))]).unwrap();
+    h.advance_watermark_to(ms(5_000)).unwrap();
+    assert_eq!(h.input_watermark(), ms(5_000));
+    assert_eq!(h.output_watermark(), ms(100));
+    h.advance_processing_time(Duration::from_secs(10)).unwrap();
+    assert_eq!(h.output_watermark(), ms(5_000), "the hold is released when the timer fires");
+}
+
+#[test]
+fn processing_time_timers_of_an_expired_window_are_dropped_and_counted() {
+    let mut h = Harness::new(Stale::default(), WindowFn::fixed(Duration::from_secs(1)).into()).unwrap();
+    h.add_elements([((1, 1), ms(100)), ((2, 2), ms(1_500))]).unwrap();
+    assert_eq!(h.advance_watermark_to(ms(1_000)).unwrap(), []);
+    assert_eq!(h.metrics().timers_dropped, 1);
+    assert_eq!(values(&h.advance_processing_time(Duration::from_secs(10)).unwrap()), [vec![2]]);
+}
+
+/// An event-time timer with an explicit output timestamp, and one with none.
+#[dofn]
+#[derive(Clone, Default)]
+struct Holds {
+    #[timer_id("held")]
+    held: TimerSpec<EventTime>,
+    #[timer_id("free")]
+    free: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Holds {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, ()), &'static str>,
+        #[timer_id("held")] held: &mut Timer,
+        #[timer_id("free")] free: &mut Timer,
+    ) {
+        let ts = cx.timestamp();
+        held.with_output_timestamp(ts + Duration::from_millis(5)).set(ts + Duration::from_millis(50));
+        free.with_no_output_timestamp().set(ts + Duration::from_millis(100));
+    }
+
+    #[on_timer("held")]
+    fn on_held(&self, cx: &mut TimerContext<&'static str>) {
+        cx.output("held");
+    }
+
+    #[on_timer("free")]
+    fn on_free(&self, cx: &mut TimerContext<&'static str>) {
+        cx.output("free");
+    }
+}
+
+#[test]
+fn output_timestamps_hold_the_output_watermark_until_the_timer_fires() {
+    let mut h = Harness::new(Holds::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, ()), ms(10))]).unwrap();
+    h.advance_watermark_to(ms(40)).unwrap();
+    assert_eq!(h.output_watermark(), ms(15), "held at the output timestamp, not the firing time");
+    let out = h.advance_watermark_to(ms(61)).unwrap();
+    assert_eq!(stamped(&out), [("held", 15)]);
+    assert_eq!(h.output_watermark(), ms(61), "the timer without an output timestamp holds nothing");
+    let out = h.advance_watermark_to(ms(200)).unwrap();
+    assert_eq!(values(&out), ["free"]);
+}
+
+/// Timers in a family, tagged by the element's value; the callback outputs the tag.
+#[dofn]
+#[derive(Clone, Default)]
+struct Reminders {
+    #[timer_family_id("remind")]
+    remind: TimerFamilySpec<EventTime>,
+}
+
+#[dofn]
+impl Reminders {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, (&'static str, i64)), String>,
+        #[timer_family_id("remind")] remind: &mut TimerMap,
+    ) {
+        let (tag, at) = *cx.value();
+        if at < 0 {
+            remind.clear(tag);
+        } else {
+            remind.get(tag).set(Instant::from_millis(at));
+        }
+    }
+
+    #[on_timer_family("remind")]
+    fn on_remind(&self, cx: &mut TimerContext<String>, TimerTag(tag): TimerTag, Timestamp(t): Timestamp) {
+        cx.output(format!("{tag}@{}", t.millis()));
+    }
+}
+
+#[test]
+fn timer_families_hold_one_timer_per_tag() {
+    let mut h = Harness::new(Reminders::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([
+        ((1, ("b", 20)), ms(0)),
+        ((1, ("a", 10)), ms(0)),
+        ((1, ("c", 15)), ms(0)),
+        ((1, ("b", 5)), ms(0)),  // replaces b@20
+        ((1, ("c", -1)), ms(0)), // clears c
+        ((2, ("a", 12)), ms(0)), // another key's own "a"
+    ])
+    .unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(100)).unwrap()), ["b@5", "a@10", "a@12"]);
+}
+
+#[test]
+fn an_event_time_timer_past_the_window_expiry_is_an_error_naming_key_window_timer_and_times() {
+    let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(100)))
+        .with_allowed_lateness(Duration::from_millis(10));
+    let mut h = Harness::new(SetAt::default(), strategy).unwrap();
+    // 109 is the window's expiry (max timestamp 99 + 10): allowed.
+    h.add_elements([(("ok", 109), ms(5))]).unwrap();
+    let err = h.add_elements([(("bad", 110), ms(5))]).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Timer { .. }), "{msg}");
+    for part in [
+        "timer `at`",
+        "`SetAt`",
+        "\"bad\"",
+        "[1970-01-01T00:00:00.000Z, 1970-01-01T00:00:00.100Z)",
+        "00.110Z",
+        "00.109Z",
+    ] {
+        assert!(msg.contains(part), "`{part}` missing from: {msg}");
+    }
+}
+
+/// Outputs with a timestamp moved by the element's value (ms).
+#[dofn]
+#[derive(Clone, Default)]
+struct Shift;
+
+#[dofn]
+impl Shift {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<i64, i64>) {
+        let shift = *cx.element();
+        cx.output_with_timestamp(shift, cx.timestamp() + Duration::from_millis(shift));
+    }
+}
+
+#[test]
+fn an_output_before_the_input_timestamp_is_an_error() {
+    let mut h = Harness::new(Shift, WindowingStrategy::global()).unwrap();
+    assert_eq!(stamped(&h.add_elements([(5, ms(100))]).unwrap()), [(5, 105)]);
+    let err = h.add_elements([(-1, ms(100))]).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::OutputTimestamp { .. }), "{msg}");
+    assert!(msg.contains("00.099Z") && msg.contains("00.100Z") && msg.contains("`Shift`"), "{msg}");
+}

@@ -1,0 +1,167 @@
+//! Windows and expiry: state per key and window, allowed lateness, late data, `#[on_window_expiration]`.
+
+use dofn::prelude::*;
+use dofn::testing::Harness;
+
+fn ms(t: i64) -> Instant {
+    Instant::from_millis(t)
+}
+
+fn values<T: Clone>(out: &[WindowedValue<T>]) -> Vec<T> {
+    out.iter().map(|o| o.value.clone()).collect()
+}
+
+/// Collects values per key and window; an event-time timer at the window's end outputs them, and
+/// `#[on_window_expiration]` reports what is left when the window expires.
+#[dofn]
+#[derive(Clone, Default)]
+struct Collect {
+    #[state_id("seen")]
+    seen: StateSpec<Bag<u32>>,
+    #[timer_id("end")]
+    end: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Collect {
+    #[process_element]
+    fn process(
+        &self,
+        _cx: &mut ProcessContext<(&'static str, u32), String>,
+        Element((_, v)): Element<&(&'static str, u32)>,
+        window: Window,
+        #[state_id("seen")] seen: &mut Bag<u32>,
+        #[timer_id("end")] end: &mut Timer,
+    ) {
+        seen.add(*v);
+        end.set(window.max_timestamp());
+    }
+
+    #[on_timer("end")]
+    fn on_end(
+        &self,
+        cx: &mut TimerContext<String>,
+        Key(k): Key<&&'static str>,
+        #[state_id("seen")] seen: &mut Bag<u32>,
+    ) {
+        let all: Vec<u32> = seen.read().copied().collect();
+        cx.output(format!("end {k} {} {all:?}", cx.window().start().millis()));
+    }
+
+    #[on_window_expiration]
+    fn expired(
+        &self,
+        cx: &mut ExpirationContext<String>,
+        Key(k): Key<&&'static str>,
+        #[state_id("seen")] seen: &mut Bag<u32>,
+    ) {
+        let all: Vec<u32> = seen.read().copied().collect();
+        cx.output(format!("expired {k} {} {all:?}", cx.window().start().millis()));
+    }
+}
+
+fn fixed(size: i64, lateness: i64) -> WindowingStrategy {
+    WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(size)))
+        .with_allowed_lateness(Duration::from_millis(lateness))
+}
+
+#[test]
+fn state_is_scoped_to_key_and_window() {
+    let mut h = Harness::new(Collect::default(), fixed(10, 0)).unwrap();
+    h.add_elements([(("a", 1), ms(1)), (("b", 2), ms(2)), (("a", 3), ms(11)), (("a", 4), ms(5))]).unwrap();
+    let out = h.advance_watermark_to(ms(20)).unwrap();
+    assert_eq!(
+        values(&out),
+        ["end a 0 [1, 4]", "end b 0 [2]", "expired a 0 [1, 4]", "expired b 0 [2]", "end a 10 [3]", "expired a 10 [3]",]
+    );
+}
+
+#[test]
+fn timers_at_the_windows_max_timestamp_fire_before_expiry_and_expiry_clears_state() {
+    let mut h = Harness::new(Collect::default(), fixed(10, 0)).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    let out = h.advance_watermark_to(ms(10)).unwrap();
+    assert_eq!(values(&out), ["end a 0 [1]", "expired a 0 [1]"]);
+    assert!(out.iter().all(|o| o.timestamp == ms(9)), "both outputs are at the window's max timestamp");
+    assert_eq!(h.live_records(), 0);
+    assert_eq!(h.metrics().windows_expired, 1);
+}
+
+#[test]
+fn allowed_lateness_keeps_state_and_accepts_late_data_until_gc_time() {
+    let mut h = Harness::new(Collect::default(), fixed(10, 5)).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    // Past the window's end: the end timer fires, but the window has not expired (GC time 9 + 5 = 14).
+    assert_eq!(values(&h.advance_watermark_to(ms(12)).unwrap()), ["end a 0 [1]"]);
+    // Late but within the allowed lateness: accepted; the end timer, set in the past, fires at the next advance.
+    h.add_elements([(("a", 2), ms(3))]).unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(14)).unwrap()), ["end a 0 [1, 2]"]);
+    assert_eq!(values(&h.advance_watermark_to(ms(15)).unwrap()), ["expired a 0 [1, 2]"]);
+    // Past GC time: dropped and counted, nothing is created.
+    assert_eq!(h.add_elements([(("a", 3), ms(4))]).unwrap(), []);
+    assert_eq!(h.metrics().late_elements_dropped, 1);
+    assert_eq!(h.live_records(), 0);
+    assert_eq!(h.advance_watermark_to_infinity().unwrap(), []);
+}
+
+#[test]
+fn sliding_windows_give_each_window_its_own_state() {
+    let strategy = WindowingStrategy::new(WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(5)));
+    let mut h = Harness::new(Collect::default(), strategy).unwrap();
+    h.add_elements([(("a", 1), ms(7)), (("a", 2), ms(12))]).unwrap();
+    let out = h.advance_watermark_to_infinity().unwrap();
+    assert_eq!(
+        values(&out),
+        ["end a 0 [1]", "expired a 0 [1]", "end a 5 [1, 2]", "expired a 5 [1, 2]", "end a 10 [2]", "expired a 10 [2]",]
+    );
+}
+
+#[test]
+fn the_global_window_expires_at_the_end_of_time() {
+    let mut h = Harness::new(Collect::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    assert_eq!(h.advance_watermark_to(Instant::GLOBAL_WINDOW_MAX).unwrap(), []);
+    let out = h.advance_watermark_to_infinity().unwrap();
+    assert_eq!(values(&out), ["end a -9223372036854775 [1]", "expired a -9223372036854775 [1]"]);
+    assert_eq!(out[0].timestamp, Instant::GLOBAL_WINDOW_MAX);
+}
+
+#[test]
+fn a_stateful_dofn_on_merging_windows_is_rejected_before_any_element() {
+    let Err(err) = Harness::new(Collect::default(), WindowFn::sessions(Duration::from_secs(10)).into()) else {
+        panic!("sessions must be rejected for a stateful DoFn");
+    };
+    let msg = err.to_string();
+    assert!(msg.starts_with("cannot apply DoFn `Collect`: it is stateful"), "{msg}");
+    assert!(msg.contains("merging windows"), "{msg}");
+    // Through a pipeline, too: the run fails before processing anything.
+    let result = Pipeline::from_values([(("a", 1u32), ms(1))])
+        .window_into(WindowFn::sessions(Duration::from_secs(10)))
+        .apply(Collect::default())
+        .run();
+    assert!(matches!(result, Err(Error::Construction { dofn: "Collect", .. })));
+}
+
+/// A stateless DoFn sees each element's own session proto-window, as in Beam.
+#[dofn]
+#[derive(Clone, Default)]
+struct WindowOf;
+
+#[dofn]
+impl WindowOf {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<u32, (i64, i64)>) {
+        let w = cx.window();
+        cx.output((w.start().millis(), w.end().millis()));
+    }
+}
+
+#[test]
+fn stateless_dofns_run_on_merging_windows() {
+    let out = Pipeline::from_values([(1u32, ms(5)), (2, ms(7))])
+        .window_into(WindowFn::sessions(Duration::from_millis(10)))
+        .apply(WindowOf)
+        .run()
+        .unwrap();
+    assert_eq!(out.values().copied().collect::<Vec<_>>(), [(5, 15), (7, 17)]);
+}

@@ -1,0 +1,22 @@
+use dofn::prelude::*;
+
+#[dofn]
+#[derive(Clone)]
+struct BatchedRpc {
+    #[timer_id("expiry")]
+    expiry: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl BatchedRpc {
+    #[process_element]
+    fn process(&self, _cx: &mut ProcessContext<(String, String), String>) {}
+
+    #[on_timer("expiry")]
+    fn on_expiry(&self, _cx: &mut TimerContext<String>) {}
+
+    #[on_timer("expiry")]
+    fn flush(&self, _cx: &mut TimerContext<String>) {}
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use dofn::prelude::*;
+
+#[dofn]
+#[derive(Clone)]
+struct Enrich;
+
+#[dofn]
+impl Enrich {
+    fn process(&self, _cx: &mut ProcessContext<String, String>) {}
+}
+
+fn main() {}

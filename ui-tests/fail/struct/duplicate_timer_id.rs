@@ -1,0 +1,21 @@
+use dofn::prelude::*;
+
+#[dofn]
+#[derive(Clone)]
+struct BatchedRpc {
+    #[timer_id("expiry")]
+    expiry: TimerSpec<EventTime>,
+    #[timer_id("expiry")]
+    stale: TimerSpec<ProcessingTime>,
+}
+
+#[dofn]
+impl BatchedRpc {
+    #[process_element]
+    fn process(&self, _cx: &mut ProcessContext<(String, String), String>) {}
+
+    #[on_timer("expiry")]
+    fn on_expiry(&self, _cx: &mut TimerContext<String>) {}
+}
+
+fn main() {}
