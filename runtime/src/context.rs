@@ -215,6 +215,7 @@ struct Emit<'a, O> {
     out: &'a mut Outputs<O>,
     timestamp: Instant,
     window: Window,
+    expiry: Instant,
     skew: Duration,
 }
 
@@ -284,6 +285,13 @@ macro_rules! output_methods {
         pub fn window(&self) -> Window {
             self.emit.window
         }
+
+        /// When the window expires and its state is cleared: its max timestamp plus the allowed lateness
+        /// (Beam's garbage-collection time). The latest time an event-time timer of this window may be set to.
+        #[inline]
+        pub fn window_expiry(&self) -> Instant {
+            self.emit.expiry
+        }
     };
 }
 
@@ -299,15 +307,17 @@ pub struct ProcessContext<'a, I, O> {
 impl<'a, I, O> ProcessContext<'a, I, O> {
     #[doc(hidden)]
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         element: &'a I,
         timestamp: Instant,
         window: Window,
+        expiry: Instant,
         processing_time: Instant,
         skew: Duration,
         out: &'a mut Outputs<O>,
     ) -> Self {
-        ProcessContext { element, processing_time, emit: Emit { out, timestamp, window, skew } }
+        ProcessContext { element, processing_time, emit: Emit { out, timestamp, window, expiry, skew } }
     }
 
     /// The element being processed.
@@ -365,6 +375,7 @@ impl<'a, O> TimerContext<'a, O> {
         firing: Instant,
         output_timestamp: Instant,
         window: Window,
+        expiry: Instant,
         processing_time: Instant,
         skew: Duration,
         out: &'a mut Outputs<O>,
@@ -375,7 +386,7 @@ impl<'a, O> TimerContext<'a, O> {
             domain,
             firing,
             processing_time,
-            emit: Emit { out, timestamp: output_timestamp, window, skew },
+            emit: Emit { out, timestamp: output_timestamp, window, expiry, skew },
         }
     }
 
@@ -420,8 +431,8 @@ pub struct ExpirationContext<'a, O> {
 
 impl<'a, O> ExpirationContext<'a, O> {
     #[doc(hidden)]
-    pub fn new(window: Window, skew: Duration, out: &'a mut Outputs<O>) -> Self {
-        ExpirationContext { emit: Emit { out, timestamp: window.max_timestamp(), window, skew } }
+    pub fn new(window: Window, expiry: Instant, skew: Duration, out: &'a mut Outputs<O>) -> Self {
+        ExpirationContext { emit: Emit { out, timestamp: window.max_timestamp(), window, expiry, skew } }
     }
 
     /// The window's max timestamp: the default timestamp of outputs.

@@ -54,6 +54,7 @@
 //!         (("ann".to_string(), 3), Instant::from_secs(3)),
 //!     ])
 //!     .window_into(WindowFn::fixed(Duration::from_secs(60)))
+//!     .with_workers(1) // one worker: outputs in processing order
 //!     .apply(CountPerUser::default())
 //!     .run()
 //!     .expect("the run succeeds");

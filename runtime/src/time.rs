@@ -199,6 +199,126 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// A (year, month, day) civil date to days since the epoch (proleptic Gregorian).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Why a string is not an RFC 3339 instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseInstantError {
+    input: String,
+    reason: &'static str,
+}
+
+impl fmt::Display for ParseInstantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` is not an RFC 3339 timestamp like 2024-05-01T09:00:00.000Z: {}", self.input, self.reason)
+    }
+}
+
+impl std::error::Error for ParseInstantError {}
+
+impl std::str::FromStr for Instant {
+    type Err = ParseInstantError;
+
+    /// Parses RFC 3339 (`2024-05-01T09:00:00Z`, `2024-05-01T11:00:00.250+02:00`; digits past milliseconds
+    /// are truncated), and the forms [`Display`](fmt::Display) prints for the bounds (`-inf`, `+inf`,
+    /// `end-of-global-window`).
+    ///
+    /// ```
+    /// use dofn::time::Instant;
+    /// let t: Instant = "1970-01-01T00:00:01.5Z".parse().unwrap();
+    /// assert_eq!(t, Instant::from_millis(1_500));
+    /// let t: Instant = "2024-05-01T11:00:00+02:00".parse().unwrap();
+    /// assert_eq!(t.to_string(), "2024-05-01T09:00:00.000Z");
+    /// assert!("2024-13-01T00:00:00Z".parse::<Instant>().is_err());
+    /// ```
+    fn from_str(text: &str) -> Result<Instant, ParseInstantError> {
+        let fail = |reason| ParseInstantError { input: text.to_string(), reason };
+        match text {
+            "-inf" => return Ok(Instant::MIN),
+            "+inf" => return Ok(Instant::MAX),
+            "end-of-global-window" => return Ok(Instant::GLOBAL_WINDOW_MAX),
+            _ => {}
+        }
+        let b = text.as_bytes();
+        let num = |range: std::ops::Range<usize>| -> Option<i64> {
+            let part = text.get(range)?;
+            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+        };
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !matches!(b[10], b'T' | b't' | b' ')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return Err(fail("expected YYYY-MM-DDTHH:MM:SS followed by Z or an offset"));
+        }
+        let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+        let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+        let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+            (year, month, day, hour, minute, second)
+        else {
+            return Err(fail("a date or time field is not a number"));
+        };
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month as u32) {
+            return Err(fail("no such date"));
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return Err(fail("no such time of day"));
+        }
+        let mut i = 19;
+        let mut millis = 0;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                if i - start < 3 {
+                    millis = millis * 10 + i64::from(b[i] - b'0');
+                }
+                i += 1;
+            }
+            if i == start {
+                return Err(fail("no digits after the decimal point"));
+            }
+            for _ in (i - start)..3 {
+                millis *= 10;
+            }
+        }
+        let offset_minutes = match b.get(i) {
+            Some(b'Z' | b'z') if i + 1 == b.len() => 0,
+            Some(sign @ (b'+' | b'-')) if i + 6 == b.len() && b[i + 3] == b':' => {
+                let (Some(h), Some(m)) = (num(i + 1..i + 3), num(i + 4..i + 6)) else {
+                    return Err(fail("the offset is not a number"));
+                };
+                let minutes = h * 60 + m;
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => return Err(fail("expected Z or an offset like +02:00 at the end")),
+        };
+        let days = days_from_civil(year, month as u32, day as u32);
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+        Ok(Instant::from_millis(seconds * 1000 + millis))
+    }
+}
+
+fn days_in_month(year: i64, month: u32) -> i64 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
 impl fmt::Display for Instant {
     /// ISO 8601 in UTC with milliseconds, as Beam prints instants; the bounds print as `-inf` and `+inf`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -265,6 +385,31 @@ mod tests {
         assert_eq!(Instant::from_millis(1_700_000_000_123).to_string(), "2023-11-14T22:13:20.123Z");
         assert_eq!(Instant::MAX.to_string(), "+inf");
         assert_eq!(Instant::MIN.to_string(), "-inf");
+    }
+
+    #[test]
+    fn parses_what_it_prints() {
+        for ms in [0, -1, 1_700_000_000_123, 951_782_400_000, -62_135_596_800_000] {
+            let t = Instant::from_millis(ms);
+            assert_eq!(t.to_string().parse::<Instant>(), Ok(t), "{t}");
+        }
+        for t in [Instant::MIN, Instant::MAX, Instant::GLOBAL_WINDOW_MAX] {
+            assert_eq!(t.to_string().parse::<Instant>(), Ok(t));
+        }
+        assert_eq!(
+            "2000-02-29T00:00:00-01:30".parse::<Instant>().map(|t| t.to_string()).as_deref(),
+            Ok("2000-02-29T01:30:00.000Z")
+        );
+        for bad in [
+            "2001-02-29T00:00:00Z",
+            "2024-05-01 09:00:00",
+            "2024-05-01T09:00:00.Z",
+            "yesterday",
+            "2024-05-01T24:00:00Z",
+        ] {
+            let err = bad.parse::<Instant>().unwrap_err();
+            assert!(err.to_string().starts_with(&format!("`{bad}` is not an RFC 3339 timestamp")), "{err}");
+        }
     }
 
     #[test]

@@ -208,10 +208,12 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let (result, rec) = if self.stateful {
             let rec = self.record_for(F::key_of(&value), window);
             let record = self.backend.get(rec).expect("live record");
-            let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
+            let mut cx =
+                ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
             (self.dofn.process_element(&mut cx, record.state, record.timers, &env), Some(rec))
         } else {
-            let mut cx = ProcessContext::new(&value, timestamp, window, self.processing_time, self.skew, &mut self.out);
+            let mut cx =
+                ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
             (self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env), None)
         };
         self.after_call(result, rec, true, || ("process_element".to_string(), window, timestamp))
@@ -442,6 +444,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             firing,
             input_timestamp,
             window,
+            expiry,
             self.processing_time,
             self.skew,
             &mut self.out,
@@ -468,7 +471,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             if F::HAS_WINDOW_EXPIRATION {
                 self.ensure_started()?;
                 let record = self.backend.get(rec).expect("record of a live window");
-                let mut cx = ExpirationContext::new(window, self.skew, &mut self.out);
+                let mut cx = ExpirationContext::new(window, self.strategy.gc_time(&window), self.skew, &mut self.out);
                 let result = self.dofn.on_window_expiration(&mut cx, record.key, record.state);
                 let ts = window.max_timestamp();
                 self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))?;
