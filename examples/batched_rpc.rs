@@ -158,7 +158,7 @@ impl BatchedRpc {
     ) {
         // Whatever is still buffered when the window ends gets flushed then. Setting a timer again only
         // moves it, so setting it on every element costs little.
-        expiry.set(cx.window().max_timestamp());
+        expiry.set(cx.window_expiry());
 
         let buffered = count.read().copied().unwrap_or(0);
         if buffered == 0 {

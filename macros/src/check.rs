@@ -40,7 +40,7 @@ fn check_duplicate_ids(cx: &Ctxt, s: &mut DofnStruct) {
                         d.kind.noun(),
                         d.kind.noun()
                     ),
-                    format!("the first {} `{value}` of DoFn `{name}` is declared here", d.kind.noun()),
+                    format!("the first {} `{value}` of DoFn `{name}` is declared", d.kind.noun()),
                 );
                 false
             }
@@ -52,10 +52,12 @@ fn check_duplicate_ids(cx: &Ctxt, s: &mut DofnStruct) {
     });
 }
 
-/// An error at `second`, and a note at `first`.
+/// One error at `second`, whose message notes where `first` is (stable proc macros cannot attach a note with
+/// a span of its own, and a second error would count the one mistake twice).
 fn duplicate(cx: &Ctxt, second: Span, first: Span, msg: String, note: String) {
-    cx.error(second, msg);
-    cx.error(first, format!("note: {note}"));
+    let at = first.start();
+    let place = if at.line == 0 { String::new() } else { format!(" at line {}, column {}", at.line, at.column + 1) };
+    cx.error(second, format!("{msg}\nnote: {note}{place}"));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -93,7 +95,7 @@ fn check_single_roles(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                     m.attr,
                     *at,
                     format!("DoFn `{name}` has two `#[{sym}]` methods, `{first_name}` and `{}`: keep one", m.ident),
-                    format!("the first `#[{sym}]` of DoFn `{name}` is here"),
+                    format!("the first `#[{sym}]` of DoFn `{name}` is"),
                 );
                 m.rejected = true;
             }
@@ -225,7 +227,7 @@ fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl
                         kind.noun(),
                         m.ident
                     ),
-                    format!("the first callback of {} `{value}` is here", kind.noun()),
+                    format!("the first callback of {} `{value}` is", kind.noun()),
                 );
                 m.rejected = true;
             }
@@ -392,7 +394,7 @@ fn check_duplicate_params(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                             "method `{method}` of DoFn `{}` takes {key} twice: two `&mut` borrows of it would alias",
                             decls.name
                         ),
-                        format!("method `{method}` first takes {key} here"),
+                        format!("method `{method}` first takes {key}"),
                     );
                     p.rejected = true;
                 }
