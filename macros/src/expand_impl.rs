@@ -131,6 +131,15 @@ impl<'a> Wiring<'a> {
             }
             _ => (quote!(fn), quote!(&Self::Key)),
         };
+        // The whole method is spanned like the input type, so that an unkeyed input is one error there.
+        let key_of_fn = match (self.keyed, self.io) {
+            (true, Some((i, _))) => {
+                let (first, _) = span_range(i);
+                let input = proc_macro2::Ident::new("__dofn_input", proc_macro2::Span::call_site());
+                quote_spanned!(first=> #[inline] #key_fn_kw key_of(#input: &Self::Input) -> #key_ret { #key_of })
+            }
+            _ => quote!(#[inline] #key_fn_kw key_of(__dofn_input: &Self::Input) -> #key_ret { #key_of }),
+        };
         let has_expiration = self.wired(|r| matches!(r, Role::OnWindowExpiration)).next().is_some();
 
         let mut methods = Vec::new();
@@ -158,10 +167,7 @@ impl<'a> Wiring<'a> {
                     <Self as ::dofn::__private::Declared>::TIMER_FAMILIES;
                 const HAS_WINDOW_EXPIRATION: bool = #has_expiration;
 
-                #[inline]
-                #key_fn_kw key_of(__dofn_input: &Self::Input) -> #key_ret {
-                    #key_of
-                }
+                #key_of_fn
 
                 #(#methods)*
             }
