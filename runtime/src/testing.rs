@@ -92,10 +92,6 @@ impl<T> TestStream<T> {
         Self::default()
     }
 
-    pub(crate) fn from_events(events: Vec<TestEvent<T>>) -> Self {
-        TestStream { events, processing_time_start: Instant::EPOCH }
-    }
-
     /// Starts the processing-time clock at `start` instead of the epoch.
     pub fn with_processing_time_start(mut self, start: Instant) -> Self {
         self.processing_time_start = start;
@@ -171,10 +167,9 @@ impl<F: DoFn> Harness<F> {
         &mut self,
         run: impl FnOnce(&mut Executor<F>) -> Result<(), Error>,
     ) -> Result<Vec<WindowedValue<F::Output>>, Error> {
-        let result = run(&mut self.executor).and_then(|()| self.executor.finish_bundle());
         let mut out = Vec::new();
-        self.executor.drain_main_into(&mut out);
-        result.map(|()| out)
+        self.executor.writing_into(&mut out, |executor| run(executor).and_then(|()| executor.finish_bundle()))?;
+        Ok(out)
     }
 
     /// Elements arrive, with their event timestamps; returns the outputs.

@@ -37,21 +37,25 @@ impl Window {
     }
 
     /// The first instant in the window.
+    #[inline]
     pub const fn start(&self) -> Instant {
         self.start
     }
 
     /// The first instant after the window.
+    #[inline]
     pub const fn end(&self) -> Instant {
         self.end
     }
 
     /// The largest timestamp inside the window: `end - 1ms`.
+    #[inline]
     pub const fn max_timestamp(&self) -> Instant {
         self.end.minus(Duration::from_millis(1))
     }
 
     /// Whether this is the global window.
+    #[inline]
     pub fn is_global(&self) -> bool {
         *self == Window::GLOBAL
     }
@@ -243,6 +247,7 @@ impl WindowingStrategy {
     /// assert_eq!(s.gc_time(&w), Instant::from_millis(14_999));
     /// assert_eq!(s.gc_time(&Window::GLOBAL), Instant::GLOBAL_WINDOW_MAX);
     /// ```
+    #[inline]
     pub fn gc_time(&self, window: &Window) -> Instant {
         let max = window.max_timestamp();
         if max > Instant::GLOBAL_WINDOW_MAX.minus(self.allowed_lateness) {
@@ -253,6 +258,7 @@ impl WindowingStrategy {
     }
 
     /// Whether `window` has expired once the input watermark is at `watermark`: its GC time is before it.
+    #[inline]
     pub fn is_expired(&self, window: &Window, watermark: Instant) -> bool {
         self.gc_time(window) < watermark
     }

@@ -166,10 +166,21 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             .map_err(|e| Error::User { site: self.site("teardown".into(), None, None, None), source: e })
     }
 
-    /// Appends the main outputs made so far to `into`, keeping tagged outputs here.
-    pub(crate) fn drain_main_into(&mut self, into: &mut Vec<WindowedValue<F::Output>>) {
-        self.metrics.outputs += self.out.main.len() as u64;
-        into.append(&mut self.out.main);
+    /// Runs `f` with the main outputs going straight to the end of `out`.
+    #[inline]
+    pub(crate) fn writing_into(
+        &mut self,
+        out: &mut Vec<WindowedValue<F::Output>>,
+        f: impl FnOnce(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut pending = std::mem::take(&mut self.out.main);
+        out.append(&mut pending);
+        let before = out.len();
+        std::mem::swap(&mut self.out.main, out);
+        let result = f(self);
+        std::mem::swap(&mut self.out.main, out);
+        self.metrics.outputs += (out.len() - before) as u64;
+        result
     }
 
     /// Takes the tagged outputs made so far.
@@ -192,12 +203,12 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             self.ensure_started()?;
         }
         let WindowedValue { timestamp, window, value } = element;
-        if self.stateful && self.strategy.is_expired(&window, self.input_watermark) {
+        let expiry = self.strategy.gc_time(&window);
+        if self.stateful && expiry < self.input_watermark {
             self.metrics.late_elements_dropped += 1;
             return Ok(());
         }
         self.metrics.elements_processed += 1;
-        let expiry = self.strategy.gc_time(&window);
         let env = TimerEnv {
             event_time: timestamp,
             input_timestamp: timestamp,
@@ -228,8 +239,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         sync: bool,
         what: impl FnOnce() -> (String, Window, Instant),
     ) -> Result<(), Error> {
+        let has_timers = !F::TIMERS.is_empty() || !F::TIMER_FAMILIES.is_empty();
         let timer_error = match rec {
-            Some(rec) if sync => self.sync_timers(rec),
+            Some(rec) if sync && has_timers => self.sync_timers(rec),
             _ => None,
         };
         if timer_error.is_none() && result.is_ok() && self.out.error.is_none() {

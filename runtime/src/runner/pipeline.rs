@@ -69,15 +69,26 @@ impl<T: Send + 'static> Pipeline<T> {
         }
     }
 
-    /// A bounded pipeline over values with their event timestamps, in the global window.
-    pub fn from_values(values: impl IntoIterator<Item = (T, Instant)>) -> Self {
-        let events = values.into_iter().map(|(value, timestamp)| TimestampedValue { timestamp, value }).collect();
-        Pipeline::from_source(Source::bounded(events))
+    /// A bounded pipeline over values with their event timestamps, in the global window. The values are
+    /// read lazily, a bundle at a time.
+    pub fn from_values<I>(values: I) -> Self
+    where
+        I: IntoIterator<Item = (T, Instant)>,
+        I::IntoIter: Send + 'static,
+    {
+        let values =
+            values.into_iter().map(|(value, timestamp)| WindowedValue { timestamp, window: Window::GLOBAL, value });
+        Pipeline::from_source(Source::bounded(values))
     }
 
-    /// A bounded pipeline over timestamped values, in the global window.
-    pub fn from_timestamped(values: impl IntoIterator<Item = TimestampedValue<T>>) -> Self {
-        Pipeline::from_source(Source::bounded(values.into_iter().collect()))
+    /// A bounded pipeline over timestamped values, in the global window. The values are read lazily, a
+    /// bundle at a time.
+    pub fn from_timestamped<I>(values: I) -> Self
+    where
+        I: IntoIterator<Item = TimestampedValue<T>>,
+        I::IntoIter: Send + 'static,
+    {
+        Pipeline::from_source(Source::bounded(values.into_iter().map(in_global)))
     }
 
     /// A pipeline driven by a [`TestStream`]: elements, watermark and clock advance exactly as scripted.
@@ -207,29 +218,34 @@ impl<T: Send + 'static> Pipeline<T> {
 
     /// Runs the pipeline to the end of its input and returns everything it output.
     pub fn run(self) -> Result<PipelineResult<T>, Error> {
+        // The last node appends straight to the result.
         let mut outputs = Vec::new();
-        let summary = self.drive(|batch| outputs.append(batch))?;
+        let summary = self.drive(&mut outputs, |_| {})?;
         Ok(PipelineResult { outputs, tagged: summary.tagged, metrics: summary.metrics })
     }
 
     /// Runs the pipeline, handing each main output to `sink` as soon as it is produced; returns the tagged
     /// outputs and metrics at the end.
     pub fn run_with(self, mut sink: impl FnMut(WindowedValue<T>)) -> Result<PipelineResult<T>, Error> {
-        let summary = self.drive(|batch| batch.drain(..).for_each(&mut sink))?;
+        let mut batch = Vec::new();
+        let summary = self.drive(&mut batch, |batch| batch.drain(..).for_each(&mut sink))?;
         Ok(PipelineResult { outputs: Vec::new(), tagged: summary.tagged, metrics: summary.metrics })
     }
 
-    fn drive(mut self, mut each: impl FnMut(&mut Vec<WindowedValue<T>>)) -> Result<Summary, Error> {
+    fn drive(
+        mut self,
+        batch: &mut Vec<WindowedValue<T>>,
+        mut each: impl FnMut(&mut Vec<WindowedValue<T>>),
+    ) -> Result<Summary, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let mut batch = Vec::new();
         let mut summary = Summary::default();
         let result = loop {
-            match self.root.step(&mut batch) {
-                Ok(Some(_)) => each(&mut batch),
+            match self.root.step(batch) {
+                Ok(Some(_)) => each(batch),
                 Ok(None) => {
-                    each(&mut batch);
+                    each(batch);
                     break Ok(());
                 }
                 Err(e) => break Err(e),
@@ -307,21 +323,34 @@ struct Source<T> {
 }
 
 enum SourceKind<T> {
+    /// Appends up to `n` elements to the vector; returns how many it appended.
+    Bounded(Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>),
     Scripted(std::vec::IntoIter<TestEvent<T>>),
-    Live { receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration, max_seen: Instant },
+    Live {
+        receiver: Receiver<TimestampedValue<T>>,
+        max_out_of_orderness: Duration,
+        tick: Duration,
+        max_seen: Instant,
+    },
 }
 
 /// How many elements of a bounded source make one bundle.
-const BOUNDED_BATCH: usize = 4096;
+const BOUNDED_BATCH: usize = 16 * 1024;
 
 impl<T: Send + 'static> Source<T> {
-    fn bounded(values: Vec<TimestampedValue<T>>) -> Self {
-        let mut events = Vec::new();
-        let mut values = values.into_iter().peekable();
-        while values.peek().is_some() {
-            events.push(TestEvent::Elements(values.by_ref().take(BOUNDED_BATCH).collect()));
+    /// A bounded source over `values`, read a bundle at a time (one dynamic call a bundle, not an element).
+    fn bounded(mut values: impl Iterator<Item = WindowedValue<T>> + Send + 'static) -> Self {
+        let fill = move |out: &mut Vec<WindowedValue<T>>, n: usize| {
+            let before = out.len();
+            out.extend(values.by_ref().take(n));
+            out.len() - before
+        };
+        Source {
+            kind: SourceKind::Bounded(Box::new(fill)),
+            watermark: Instant::MIN,
+            processing_time: Instant::EPOCH,
+            done: false,
         }
-        Source::scripted(TestStream::from_events(events))
     }
 
     fn scripted(stream: TestStream<T>) -> Self {
@@ -365,6 +394,15 @@ fn in_global<T>(v: TimestampedValue<T>) -> WindowedValue<T> {
 impl<T: Send + 'static> Node<T> for Source<T> {
     fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
         match &mut self.kind {
+            SourceKind::Bounded(fill) => {
+                if self.done {
+                    return Ok(None);
+                }
+                if fill(out, BOUNDED_BATCH) == 0 {
+                    return Ok(self.end());
+                }
+                Ok(Some(self.step_time()))
+            }
             SourceKind::Scripted(events) => match events.next() {
                 Some(TestEvent::Elements(values)) => {
                     out.extend(values.into_iter().map(in_global));
@@ -476,11 +514,14 @@ struct Stage<F: DoFn> {
 impl<F: DoFn> Node<F::Output> for Stage<F> {
     fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
-        self.executor.process(self.buffer.drain(..))?;
-        self.executor.advance_processing_time(step.processing_time)?;
-        self.executor.advance_watermark(step.watermark)?;
-        self.executor.finish_bundle()?;
-        self.executor.drain_main_into(out);
+        let buffer = &mut self.buffer;
+        // Outputs go straight into `out`.
+        self.executor.writing_into(out, |executor| {
+            executor.process(buffer.drain(..))?;
+            executor.advance_processing_time(step.processing_time)?;
+            executor.advance_watermark(step.watermark)?;
+            executor.finish_bundle()
+        })?;
         Ok(Some(Step { watermark: self.executor.output_watermark(), processing_time: step.processing_time }))
     }
 

@@ -62,13 +62,17 @@ pub(crate) fn shard_of<K: Hash>(key: &K, workers: usize) -> usize {
     (h.finish() % workers as u64) as usize
 }
 
-struct Work<I> {
+struct Work<I, O> {
     elements: Vec<WindowedValue<I>>,
+    /// An empty vector for the outputs (handed back and forth, so that steady state allocates nothing).
+    outputs: Vec<WindowedValue<O>>,
     processing_time: Instant,
     watermark: Instant,
 }
 
-struct Done<O> {
+struct Done<I, O> {
+    /// The elements vector, emptied, for the next step.
+    elements: Vec<WindowedValue<I>>,
     outputs: Vec<WindowedValue<O>>,
     output_watermark: Instant,
     result: Result<(), Error>,
@@ -80,19 +84,21 @@ struct Finished {
     result: Result<(), Error>,
 }
 
-enum Command<I> {
-    Step(Work<I>),
+enum Command<I, O> {
+    Step(Work<I, O>),
     Finish,
 }
 
-enum Reply<O> {
-    Stepped(Done<O>),
+enum Reply<I, O> {
+    Stepped(Done<I, O>),
     Finished(Finished),
 }
 
 struct Worker<I, O> {
-    commands: SyncSender<Command<I>>,
-    replies: Receiver<Reply<O>>,
+    commands: SyncSender<Command<I, O>>,
+    replies: Receiver<Reply<I, O>>,
+    /// The worker's output vector between steps.
+    spare: Vec<WindowedValue<O>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -115,13 +121,13 @@ impl<F: DoFn> Sharded<F> {
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
             let executor = Executor::new(dofn.clone(), strategy)?;
-            let (commands, command_rx) = sync_channel::<Command<F::Input>>(1);
-            let (reply_tx, replies) = sync_channel::<Reply<F::Output>>(1);
+            let (commands, command_rx) = sync_channel::<Command<F::Input, F::Output>>(1);
+            let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(1);
             let thread = std::thread::Builder::new()
                 .name(format!("dofn-{}-{i}", F::NAME))
                 .spawn(move || work(executor, command_rx, reply_tx))
                 .map_err(|e| Error::Construction { dofn: F::NAME, message: format!("cannot start a worker: {e}") })?;
-            handles.push(Worker { commands, replies, thread: Some(thread) });
+            handles.push(Worker { commands, replies, spare: Vec::new(), thread: Some(thread) });
         }
         Ok(Sharded {
             upstream,
@@ -135,20 +141,19 @@ impl<F: DoFn> Sharded<F> {
 
 fn work<F: DoFn>(
     mut executor: Executor<F>,
-    commands: Receiver<Command<F::Input>>,
-    replies: SyncSender<Reply<F::Output>>,
+    commands: Receiver<Command<F::Input, F::Output>>,
+    replies: SyncSender<Reply<F::Input, F::Output>>,
 ) {
     while let Ok(command) = commands.recv() {
         match command {
-            Command::Step(Work { elements, processing_time, watermark }) => {
-                let result = executor
-                    .process(elements)
-                    .and_then(|()| executor.advance_processing_time(processing_time))
-                    .and_then(|()| executor.advance_watermark(watermark))
-                    .and_then(|()| executor.finish_bundle());
-                let mut outputs = Vec::new();
-                executor.drain_main_into(&mut outputs);
-                let done = Done { outputs, output_watermark: executor.output_watermark(), result };
+            Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
+                let result = executor.writing_into(&mut outputs, |executor| {
+                    executor.process(elements.drain(..))?;
+                    executor.advance_processing_time(processing_time)?;
+                    executor.advance_watermark(watermark)?;
+                    executor.finish_bundle()
+                });
+                let done = Done { elements, outputs, output_watermark: executor.output_watermark(), result };
                 if replies.send(Reply::Stepped(done)).is_err() {
                     return;
                 }
@@ -175,9 +180,10 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             let shard = shard_of(F::key_of(&element.value), n);
             self.batches[shard].push(element);
         }
-        for (worker, batch) in self.workers.iter().zip(self.batches.iter_mut()) {
+        for (worker, batch) in self.workers.iter_mut().zip(self.batches.iter_mut()) {
             let work = Work {
                 elements: std::mem::take(batch),
+                outputs: std::mem::take(&mut worker.spare),
                 processing_time: step.processing_time,
                 watermark: step.watermark,
             };
@@ -185,10 +191,12 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         }
         let mut watermark = Instant::MAX;
         let mut first_error = None;
-        for worker in &self.workers {
+        for (worker, batch) in self.workers.iter_mut().zip(self.batches.iter_mut()) {
             match worker.replies.recv() {
                 Ok(Reply::Stepped(mut done)) => {
                     out.append(&mut done.outputs);
+                    worker.spare = done.outputs;
+                    *batch = done.elements;
                     watermark = watermark.min(done.output_watermark);
                     if let Err(e) = done.result {
                         first_error.get_or_insert(e);
