@@ -322,9 +322,11 @@ struct Source<T> {
     done: bool,
 }
 
+/// Appends up to `n` elements of a bounded source to the vector; returns how many it appended.
+type Fill<T> = Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>;
+
 enum SourceKind<T> {
-    /// Appends up to `n` elements to the vector; returns how many it appended.
-    Bounded(Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>),
+    Bounded(Fill<T>),
     Scripted(std::vec::IntoIter<TestEvent<T>>),
     Live {
         receiver: Receiver<TimestampedValue<T>>,
