@@ -7,7 +7,7 @@
 //!    or output buffers) in bundles of 4096; the live bytes after, minus the live bytes before (the same
 //!    harness over 0 keys), over 1,000,000. The same for a hand-written `HashMap<u64, u64>`, and for a DoFn
 //!    with a `Value<u64>` and an event-time timer per key.
-//! 2. W4's peak memory after 10 windows and after 100 windows (100,000 elements per 1 s window, 100,000
+//! 2. W4's peak memory after 10, 100 and 300 windows (100,000 elements per 1 s window, 100,000
 //!    keys): in a [`Harness`] (advancing the watermark after each bundle, as a pipeline does), and in a
 //!    pipeline fed through a bounded channel (so that the input is never all in memory) on 1 and 2 workers.
 //! 3. W4 at its full size, 10 M elements (100 windows), once: the baseline and the DoFn on 1 and 2 workers,
@@ -28,7 +28,7 @@ use dofn::window::{WindowFn, WindowingStrategy};
 use dofn::{Pipeline, WindowedValue};
 use hashbrown::HashMap;
 
-use support::dofns::{Counter, WindowCount};
+use support::dofns::{Counter, WindowCount, WindowCountTimer};
 use support::{CHUNK, W4_PER_WINDOW, W4_WINDOW, baselines, runs, w4_element};
 
 /// Forwards to the system allocator, counting the bytes live and their peak.
@@ -129,9 +129,9 @@ fn bytes_for_keys<F: DoFn<Input = (u64, u64)>>(dofn: F, keys: u64) -> (usize, us
 
 fn per_key() {
     println!("## Bytes per key ({KEYS} keys, one Value<u64> each; the value itself is 8 bytes)");
-    let (none, _) = bytes_for_keys(Counter, 0);
+    let (none, _) = bytes_for_keys(Counter::default(), 0);
     println!("harness over 0 keys: {none} bytes more than before the run");
-    let (bytes, records) = bytes_for_keys(Counter, KEYS);
+    let (bytes, records) = bytes_for_keys(Counter::default(), KEYS);
     assert_eq!(records as u64, KEYS);
     let per = bytes as f64 / KEYS as f64;
     println!(
@@ -139,7 +139,7 @@ fn per_key() {
         mib(bytes),
         per - 8.0
     );
-    let (bytes, _) = bytes_for_keys(WindowCount, KEYS);
+    let (bytes, _) = bytes_for_keys(WindowCountTimer::default(), KEYS);
     let per = bytes as f64 / KEYS as f64;
     println!(
         "dofn Value<u64> + timer:  {:.1} MiB, {per:.1} bytes per key, {:.1} beyond the value",
@@ -162,7 +162,7 @@ fn per_key() {
 /// Runs W4 in a harness for `windows` windows; returns the peak live bytes after each of `marks` windows.
 fn w4_harness_peaks(marks: &[u64]) -> Vec<(u64, usize, usize)> {
     let strategy = WindowingStrategy::new(WindowFn::fixed(W4_WINDOW));
-    let mut h = Harness::new(WindowCount, strategy).expect("a harness");
+    let mut h = Harness::new(WindowCount::default(), strategy).expect("a harness");
     let base = reset_peak();
     let mut results = Vec::new();
     let mut i = 0u64;
@@ -199,7 +199,7 @@ fn w4_pipeline_peak(windows: u64, workers: usize) -> (usize, u64) {
     Pipeline::from_channel(rx, Duration::ZERO, Duration::from_millis(10))
         .window_into(WindowFn::fixed(W4_WINDOW))
         .with_workers(workers)
-        .apply(WindowCount)
+        .apply(WindowCount::default())
         .run_with(|_: WindowedValue<(u64, u64)>| outputs += 1)
         .expect("W4 runs");
     producer.join().expect("the producer ends");
@@ -208,11 +208,11 @@ fn w4_pipeline_peak(windows: u64, workers: usize) -> (usize, u64) {
 
 fn w4_memory() {
     println!("## W4 peak memory: 100,000 keys, 1 s fixed windows, 100,000 elements per window");
-    for (windows, peak, records) in w4_harness_peaks(&[10, 100]) {
+    for (windows, peak, records) in w4_harness_peaks(&[10, 100, 300]) {
         println!("harness, after {windows:>3} windows: peak {:.1} MiB ({records} records live)", mib(peak));
     }
     for workers in [1, 2] {
-        for windows in [10, 100] {
+        for windows in [10, 100, 300] {
             let (peak, outputs) = w4_pipeline_peak(windows, workers);
             println!(
                 "pipeline from a channel, {workers} worker(s), {windows:>3} windows: peak {:.1} MiB ({outputs} outputs)",

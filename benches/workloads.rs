@@ -27,7 +27,7 @@ const W1_N: usize = 10_000_000;
 /// W2's elements per run.
 const W2_N: usize = 10_000_000;
 /// W3's events per run.
-const W3_N: usize = 4_000_000;
+const W3_N: usize = 2_000_000;
 /// W4's elements per criterion run: a fifth of the 10 M (20 windows; the `memory` bench runs the
 /// full 10 M, 100 windows, once).
 const W4_N: usize = 2_000_000;
@@ -41,6 +41,9 @@ fn w1_counter(c: &mut Criterion) {
             let got = Checksum::of(runs::w1(input.clone(), workers).values().copied());
             assert_eq!(got, expected, "{name}: the DoFn on {workers} workers and the baseline disagree");
         }
+        let sum = baselines::w1_streaming(input.clone());
+        assert_eq!(sum, expected.sum, "{name}: the streaming baseline disagrees");
+        assert_eq!(runs::w1_streaming(input.clone(), 1), sum, "{name}: the streaming DoFn disagrees");
         let mut g = c.benchmark_group(name);
         g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
         g.bench_function("baseline", |b| {
@@ -51,6 +54,13 @@ fn w1_counter(c: &mut Criterion) {
                 b.iter_batched(|| input.clone(), |i| black_box(runs::w1(i, workers)), BatchSize::PerIteration)
             });
         }
+        // Outputs handed to a sink as they are made (`run_with`) instead of collected (`run`).
+        g.bench_function("baseline_streaming", |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_streaming(i)), BatchSize::PerIteration)
+        });
+        g.bench_function("dofn_1_worker_streaming", |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(runs::w1_streaming(i, 1)), BatchSize::PerIteration)
+        });
         g.finish();
     }
 }
@@ -103,6 +113,8 @@ fn w4_fixed_windows(c: &mut Criterion) {
         let got = Checksum::of(runs::w4(input.clone(), workers).values().map(pair_code));
         assert_eq!(got, expected, "W4: the DoFn on {workers} workers and the baseline disagree");
     }
+    let got = Checksum::of(runs::w4_timer(input.clone(), 1).values().map(pair_code));
+    assert_eq!(got, expected, "W4: the DoFn with a timer and the baseline disagree");
     let mut g = c.benchmark_group("w4_fixed_windows");
     g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
     g.bench_function("baseline", |b| {
@@ -113,6 +125,10 @@ fn w4_fixed_windows(c: &mut Criterion) {
             b.iter_batched(|| input.clone(), |i| black_box(runs::w4(i, workers)), BatchSize::PerIteration)
         });
     }
+    // The same counts output by an event-time timer at each window's end instead.
+    g.bench_function("dofn_1_worker_timer", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(runs::w4_timer(i, 1)), BatchSize::PerIteration)
+    });
     g.finish();
 }
 

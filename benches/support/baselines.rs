@@ -24,6 +24,18 @@ pub fn w1(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
     out
 }
 
+/// W1 streaming its outputs: the same loop, adding the counts up instead of collecting them.
+pub fn w1_streaming(input: Vec<((u64, u64), Instant)>) -> u64 {
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    let mut sum = 0u64;
+    for ((key, _value), _ts) in input {
+        let count = counts.entry(key).or_insert(0);
+        *count += 1;
+        sum = sum.wrapping_add(*count);
+    }
+    sum
+}
+
 /// W2, naively: a `Vec` per key for the bag and the key's timer time in a `HashMap`, and a `BinaryHeap` of
 /// (time, key) with one entry pushed per timer (re)set; an entry that no longer matches its key's timer when
 /// it comes up is stale and skipped. The watermark advances as the stream says, and to the end of time last.

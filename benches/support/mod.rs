@@ -134,14 +134,25 @@ pub mod runs {
     };
     use super::{W3_WINDOW, W4_WINDOW};
 
-    /// W1: `Pipeline::from_values(input).with_workers(workers).apply(Counter).run()`.
+    /// W1: `Pipeline::from_values(input).with_workers(workers).apply(Counter::default()).run()`.
     pub fn w1(input: Vec<((u64, u64), Instant)>, workers: usize) -> PipelineResult<u64> {
-        Pipeline::from_values(input).with_workers(workers).apply(Counter).run().expect("W1 runs")
+        Pipeline::from_values(input).with_workers(workers).apply(Counter::default()).run().expect("W1 runs")
+    }
+
+    /// W1 streaming its outputs to a sink that adds them up (`run_with`), instead of collecting them.
+    pub fn w1_streaming(input: Vec<((u64, u64), Instant)>, workers: usize) -> u64 {
+        let mut sum = 0u64;
+        Pipeline::from_values(input)
+            .with_workers(workers)
+            .apply(Counter::default())
+            .run_with(|v| sum = sum.wrapping_add(v.value))
+            .expect("W1 runs");
+        sum
     }
 
     /// W2 on its scripted input (the watermark follows the timestamps).
     pub fn w2(stream: TestStream<(u64, u64)>, workers: usize) -> PipelineResult<u64> {
-        Pipeline::from_test_stream(stream).with_workers(workers).apply(BagTimer).run().expect("W2 runs")
+        Pipeline::from_test_stream(stream).with_workers(workers).apply(BagTimer::default()).run().expect("W2 runs")
     }
 
     /// W3 on its scripted input, in 1 s fixed windows.
@@ -149,7 +160,7 @@ pub mod runs {
         Pipeline::from_test_stream(stream)
             .window_into(WindowFn::fixed(W3_WINDOW))
             .with_workers(workers)
-            .apply(BatchedRpc { max_buffer_size: MAX_BUFFER_SIZE })
+            .apply(BatchedRpc::new(MAX_BUFFER_SIZE))
             .run()
             .expect("W3 runs")
     }
@@ -159,7 +170,7 @@ pub mod runs {
         Pipeline::from_test_stream(stream)
             .window_into(WindowFn::fixed(W4_WINDOW))
             .with_workers(workers)
-            .apply(WindowCount)
+            .apply(WindowCount::default())
             .run()
             .expect("W4 runs")
     }
@@ -169,7 +180,7 @@ pub mod runs {
         Pipeline::from_test_stream(stream)
             .window_into(WindowFn::fixed(W4_WINDOW))
             .with_workers(workers)
-            .apply(WindowCountTimer)
+            .apply(WindowCountTimer::default())
             .run()
             .expect("W4 (timer) runs")
     }
