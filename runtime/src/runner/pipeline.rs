@@ -328,12 +328,7 @@ type Fill<T> = Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>
 enum SourceKind<T> {
     Bounded(Fill<T>),
     Scripted(std::vec::IntoIter<TestEvent<T>>),
-    Live {
-        receiver: Receiver<TimestampedValue<T>>,
-        max_out_of_orderness: Duration,
-        tick: Duration,
-        max_seen: Instant,
-    },
+    Live { receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration, max_seen: Instant },
 }
 
 /// How many elements of a bounded source make one bundle.
