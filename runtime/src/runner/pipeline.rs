@@ -118,7 +118,7 @@ impl<T: Send + 'static> Pipeline<T> {
     /// ```no_run
     /// use dofn::prelude::*;
     /// // Lines like "1700000000000 alice" on standard input.
-    /// let pipeline = Pipeline::from_lines(std::io::stdin().lock(), |n, line| {
+    /// let pipeline = Pipeline::from_lines(std::io::BufReader::new(std::io::stdin()), |n, line| {
     ///     let (ts, user) = line.split_once(' ')?;
     ///     match ts.parse::<i64>() {
     ///         Ok(ms) => Some(TimestampedValue::new(user.to_string(), Instant::from_millis(ms))),
