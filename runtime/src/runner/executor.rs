@@ -58,6 +58,7 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     no_timers: F::Timers,
     out: Outputs<F::Output>,
     metrics: Metrics,
+    scratch: Vec<Option<RecordId>>,
 }
 
 impl<F: DoFn> Executor<F> {
@@ -93,6 +94,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             no_timers: F::Timers::default(),
             out: Outputs::default(),
             metrics: Metrics::default(),
+            scratch: Vec::new(),
         })
     }
 
@@ -196,19 +198,57 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         Ok(())
     }
 
+    /// Processes a batch of elements, in order, emptying `batch`. For a stateful DoFn it first finds (or
+    /// creates) the record of every element, in a tight loop whose independent hash-table lookups overlap in
+    /// the CPU, then runs the DoFn on each.
+    pub(crate) fn process_batch(&mut self, batch: &mut Vec<WindowedValue<F::Input>>) -> Result<(), Error> {
+        if !self.stateful {
+            return self.process(batch.drain(..));
+        }
+        let mut records = std::mem::take(&mut self.scratch);
+        records.clear();
+        records.extend(batch.iter().map(|e| self.resolve(e)));
+        let mut result = Ok(());
+        for (element, record) in batch.drain(..).zip(records.iter()) {
+            if result.is_ok() {
+                result = self.process_element(element, *record);
+            }
+        }
+        self.scratch = records;
+        result
+    }
+
     /// Processes one element.
     #[inline]
     pub(crate) fn process_one(&mut self, element: WindowedValue<F::Input>) -> Result<(), Error> {
+        let record = if self.stateful { self.resolve(&element) } else { None };
+        self.process_element(element, record)
+    }
+
+    /// The record of a stateful DoFn's element, found or created; `None` if its window has expired.
+    #[inline]
+    fn resolve(&mut self, element: &WindowedValue<F::Input>) -> Option<RecordId> {
+        if self.strategy.is_expired(&element.window, self.input_watermark) {
+            None
+        } else {
+            Some(self.record_for(F::key_of(&element.value), element.window))
+        }
+    }
+
+    /// Runs `#[process_element]` on an element, with its record (stateful DoFns; `None`: the element is late
+    /// and dropped) or with no state (stateless DoFns).
+    #[inline]
+    fn process_element(&mut self, element: WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
         if !self.in_bundle || !self.set_up {
             self.ensure_started()?;
         }
-        let WindowedValue { timestamp, window, value } = element;
-        let expiry = self.strategy.gc_time(&window);
-        if self.stateful && expiry < self.input_watermark {
+        if self.stateful && record.is_none() {
             self.metrics.late_elements_dropped += 1;
             return Ok(());
         }
         self.metrics.elements_processed += 1;
+        let WindowedValue { timestamp, window, value } = element;
+        let expiry = self.strategy.gc_time(&window);
         let env = TimerEnv {
             event_time: timestamp,
             input_timestamp: timestamp,
@@ -216,18 +256,13 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             expiry,
             skew: self.skew,
         };
-        let (result, rec) = if self.stateful {
-            let rec = self.record_for(F::key_of(&value), window);
-            let record = self.backend.get(rec).expect("live record");
-            let mut cx =
-                ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
-            (self.dofn.process_element(&mut cx, record.state, record.timers, &env), Some(rec))
-        } else {
-            let mut cx =
-                ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
-            (self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env), None)
+        let mut cx =
+            ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
+        let result = match record.and_then(|rec| self.backend.get(rec)) {
+            Some(r) => self.dofn.process_element(&mut cx, r.state, r.timers, &env),
+            None => self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env),
         };
-        self.after_call(result, rec, true, || ("process_element".to_string(), window, timestamp))
+        self.after_call(result, record, true, || ("process_element".to_string(), window, timestamp))
     }
 
     /// Checks a callback's outcome: its result, its outputs' timestamps, the timers it set; queues its timers.
@@ -289,6 +324,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             processing: &mut self.processing_timers,
             holds: &mut self.holds,
             seq: &mut self.seq,
+            input_watermark: self.input_watermark,
         };
         let mut queues = queues;
         for (i, timer) in record.timers.timers().iter_mut().enumerate() {
@@ -354,6 +390,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 
     /// The output watermark: the input watermark, held back by the output timestamps of pending timers.
     pub(crate) fn output_watermark(&mut self) -> Instant {
+        // Every live hold is at or after the earliest queued entry (entries only ever trail their slot's hold):
+        // if that entry is not before the input watermark, no hold holds the output watermark back.
+        if self.holds.peek().is_none_or(|Reverse(e)| e.time >= self.input_watermark) {
+            return self.input_watermark;
+        }
         while let Some(&Reverse(e)) = self.holds.peek() {
             let Some(slot) = self.timer_slot(&e) else {
                 self.holds.pop();
@@ -516,6 +557,7 @@ struct Queues<'a> {
     processing: &'a mut Queue,
     holds: &'a mut Queue,
     seq: &'a mut u64,
+    input_watermark: Instant,
 }
 
 impl Queues<'_> {
@@ -541,7 +583,12 @@ impl Queues<'_> {
                 };
                 queue.push(Reverse(Entry { time: firing, seq, rec, timer, tag }));
             }
+            // An event-time timer holding at its own firing time, not before the input watermark, never holds
+            // the output watermark back: the watermark passing that time fires it in the same advance.
+            let implied =
+                domain == TimeDomain::EventTime && slot.output == Some(firing) && firing >= self.input_watermark;
             if let Some(hold) = slot.output
+                && !implied
                 && slot.hold_queued.is_none_or(|(q, _)| hold < q)
             {
                 let seq = next(self.seq);

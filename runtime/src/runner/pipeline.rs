@@ -514,7 +514,7 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
         let buffer = &mut self.buffer;
         // Outputs go straight into `out`.
         self.executor.writing_into(out, |executor| {
-            executor.process(buffer.drain(..))?;
+            executor.process_batch(buffer)?;
             executor.advance_processing_time(step.processing_time)?;
             executor.advance_watermark(step.watermark)?;
             executor.finish_bundle()

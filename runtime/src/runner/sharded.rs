@@ -105,6 +105,9 @@ struct Worker<I, O> {
 /// A stateful DoFn sharded by key across worker threads.
 pub(crate) struct Sharded<F: DoFn> {
     upstream: Box<dyn Node<F::Input>>,
+    /// Shard 0 runs on the calling thread, while the workers run the others: `n` shards keep `n` threads busy.
+    local: Executor<F>,
+    /// Shards 1.. .
     workers: Vec<Worker<F::Input, F::Output>>,
     buffer: Vec<WindowedValue<F::Input>>,
     batches: Vec<Vec<WindowedValue<F::Input>>>,
@@ -118,8 +121,9 @@ impl<F: DoFn> Sharded<F> {
         strategy: WindowingStrategy,
         workers: usize,
     ) -> Result<Self, Error> {
-        let mut handles = Vec::with_capacity(workers);
-        for i in 0..workers {
+        let local = Executor::new(dofn.clone(), strategy)?;
+        let mut handles = Vec::with_capacity(workers - 1);
+        for i in 1..workers {
             let executor = Executor::new(dofn.clone(), strategy)?;
             let (commands, command_rx) = sync_channel::<Command<F::Input, F::Output>>(1);
             let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(1);
@@ -131,6 +135,7 @@ impl<F: DoFn> Sharded<F> {
         }
         Ok(Sharded {
             upstream,
+            local,
             workers: handles,
             buffer: Vec::new(),
             batches: (0..workers).map(|_| Vec::new()).collect(),
@@ -148,7 +153,7 @@ fn work<F: DoFn>(
         match command {
             Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
                 let result = executor.writing_into(&mut outputs, |executor| {
-                    executor.process(elements.drain(..))?;
+                    executor.process_batch(&mut elements)?;
                     executor.advance_processing_time(processing_time)?;
                     executor.advance_watermark(watermark)?;
                     executor.finish_bundle()
@@ -175,12 +180,13 @@ fn worker_gone(dofn: &'static str) -> Error {
 impl<F: DoFn> Node<F::Output> for Sharded<F> {
     fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
-        let n = self.workers.len();
+        let n = self.batches.len();
         for element in self.buffer.drain(..) {
             let shard = shard_of(F::key_of(&element.value), n);
             self.batches[shard].push(element);
         }
-        for (worker, batch) in self.workers.iter_mut().zip(self.batches.iter_mut()) {
+        let (local_batch, batches) = self.batches.split_at_mut(1);
+        for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
             let work = Work {
                 elements: std::mem::take(batch),
                 outputs: std::mem::take(&mut worker.spare),
@@ -189,9 +195,16 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             };
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
-        let mut watermark = Instant::MAX;
-        let mut first_error = None;
-        for (worker, batch) in self.workers.iter_mut().zip(self.batches.iter_mut()) {
+        // Shard 0, here, while the workers run theirs; its outputs come first.
+        let local_result = self.local.writing_into(out, |executor| {
+            executor.process_batch(&mut local_batch[0])?;
+            executor.advance_processing_time(step.processing_time)?;
+            executor.advance_watermark(step.watermark)?;
+            executor.finish_bundle()
+        });
+        let mut watermark = self.local.output_watermark();
+        let mut first_error = local_result.err();
+        for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
             match worker.replies.recv() {
                 Ok(Reply::Stepped(mut done)) => {
                     out.append(&mut done.outputs);
@@ -217,8 +230,9 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             return Ok(());
         }
         self.finished = true;
-        let mut metrics = Metrics::default();
-        let mut result = Ok(());
+        let mut metrics = self.local.metrics();
+        let mut result = self.local.teardown();
+        summary.tagged.append(self.local.take_tagged());
         for worker in &mut self.workers {
             if worker.commands.send(Command::Finish).is_err() {
                 result = Err(worker_gone(F::NAME));
