@@ -149,7 +149,7 @@ fn work<F: DoFn>(
     commands: Receiver<Command<F::Input, F::Output>>,
     replies: SyncSender<Reply<F::Input, F::Output>>,
 ) {
-    while let Ok(command) = commands.recv() {
+    while let Ok(command) = receive(&commands) {
         match command {
             Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
                 let result = executor.writing_into(&mut outputs, |executor| {
@@ -172,6 +172,22 @@ fn work<F: DoFn>(
         }
     }
 }
+
+/// Receives from `rx`, spinning briefly before blocking: a step's round trip to the workers is short, and
+/// being woken from a blocking wait costs more than the step itself on a busy machine.
+fn receive<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
+    for _ in 0..SPINS {
+        match rx.try_recv() {
+            Ok(value) => return Ok(value),
+            Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(std::sync::mpsc::RecvError),
+        }
+    }
+    rx.recv()
+}
+
+/// How many times [`receive`] polls before it blocks (some tens of microseconds).
+const SPINS: usize = 20_000;
 
 fn worker_gone(dofn: &'static str) -> Error {
     Error::Construction { dofn, message: "a worker thread stopped unexpectedly (did a callback panic?)".into() }
@@ -205,7 +221,7 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         let mut watermark = self.local.output_watermark();
         let mut first_error = local_result.err();
         for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
-            match worker.replies.recv() {
+            match receive(&worker.replies) {
                 Ok(Reply::Stepped(mut done)) => {
                     out.append(&mut done.outputs);
                     worker.spare = done.outputs;
