@@ -261,3 +261,24 @@ fn lines_are_read_parsed_and_malformed_ones_skipped() {
     assert_eq!(words, ["a", "other", "a"]);
     assert_eq!(reports.try_iter().collect::<Vec<_>>(), ["line 3: invalid digit found in string"]);
 }
+
+#[test]
+fn a_replay_drops_what_a_live_run_would_find_late() {
+    // One element per step; the watermark trails the largest timestamp seen by 5 s.
+    let stream = TestStream::replay(
+        [(("a", 1), ms(10_000)), (("a", 2), ms(6_000)), (("a", 3), ms(4_000)), (("b", 4), ms(12_000))],
+        1,
+        Duration::from_secs(5),
+    );
+    let result = Pipeline::from_test_stream(stream)
+        .window_into(WindowFn::fixed(Duration::from_secs(1)))
+        .with_workers(1)
+        .apply(CountWindow::default())
+        .run()
+        .unwrap();
+    let m = result.metrics_of("CountWindow");
+    // 4 000 is before the watermark of 5 000 (10 000 - 5 s) when it arrives; 6 000 is not.
+    assert_eq!((m.elements_processed, m.late_elements_dropped), (3, 1));
+    let windows: Vec<&str> = result.values().map(String::as_str).collect();
+    assert_eq!(windows, ["a: 1 in [6000, 7000)", "a: 1 in [10000, 11000)", "b: 1 in [12000, 13000)"]);
+}

@@ -92,6 +92,41 @@ impl<T> TestStream<T> {
         Self::default()
     }
 
+    /// A script that replays recorded `values` in their order, `per_step` at a time, advancing the watermark
+    /// after each step to the largest timestamp seen so far minus `max_out_of_orderness` (the usual heuristic
+    /// of a source whose data arrives roughly in order). Elements later than that are late, as they would be
+    /// in a live run; the replay is deterministic.
+    ///
+    /// ```
+    /// use dofn::prelude::*;
+    /// let s = TestStream::replay([("a", Instant::from_secs(10)), ("b", Instant::from_secs(4))], 1, Duration::from_secs(5));
+    /// assert_eq!(s.events().len(), 4);
+    /// // After "a" the watermark is 10 s - 5 s: "b", at 4 s, arrives late.
+    /// assert_eq!(s.events()[1], dofn::testing::TestEvent::Watermark(Instant::from_secs(5)));
+    /// ```
+    pub fn replay(
+        values: impl IntoIterator<Item = (T, Instant)>,
+        per_step: usize,
+        max_out_of_orderness: Duration,
+    ) -> Self {
+        let mut stream = TestStream::new();
+        let mut max_seen = Instant::MIN;
+        let mut values = values.into_iter().peekable();
+        while values.peek().is_some() {
+            let step: Vec<TimestampedValue<T>> = values
+                .by_ref()
+                .take(per_step.max(1))
+                .map(|(value, timestamp)| {
+                    max_seen = max_seen.max(timestamp);
+                    TimestampedValue { timestamp, value }
+                })
+                .collect();
+            stream.events.push(TestEvent::Elements(step));
+            stream.events.push(TestEvent::Watermark(max_seen - max_out_of_orderness));
+        }
+        stream
+    }
+
     /// Starts the processing-time clock at `start` instead of the epoch.
     pub fn with_processing_time_start(mut self, start: Instant) -> Self {
         self.processing_time_start = start;
