@@ -43,6 +43,29 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     }
     let (impl_g, ty_g, where_c) = bounded.split_for_impl();
 
+    // The one error for a spec of something that is not a cell (or a timer spec of something that is not a
+    // time domain): an assertion on the user's own type tokens, so that rustc points at them. (A generic
+    // struct's specs may name its parameters, which a free item cannot: there the bounds above apply.)
+    let assertions = if item.generics.params.is_empty() {
+        let checks = s.decls.iter().map(|d| {
+            let inner = &d.inner;
+            match d.kind {
+                IdKind::State => quote!(__dofn_is_cell::<#inner>),
+                _ => quote!(__dofn_is_domain::<#inner>),
+            }
+        });
+        quote! {
+            #[doc(hidden)]
+            const _: () = {
+                fn __dofn_is_cell<C: ::dofn::__private::StateCell>() {}
+                fn __dofn_is_domain<D: ::dofn::timer::Domain>() {}
+                #(let _ = #checks;)*
+            };
+        }
+    } else {
+        TokenStream::new()
+    };
+
     let record = format_ident!("__dofn_State_{}", name);
     let (record_def, state_ty) = if states.is_empty() {
         (TokenStream::new(), quote!(()))
@@ -139,6 +162,8 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
         }
 
         #(#state_decls)*
+
+        #assertions
 
         #callback
     }

@@ -63,7 +63,9 @@ pub trait StateCell: Default + Send + 'static {
 /// let spec: StateSpec<Bag<String>> = StateSpec::new();
 /// # let _ = spec;
 /// ```
-pub struct StateSpec<C: StateCell>(PhantomData<fn() -> C>);
+// No bound on the struct itself: `#[dofn]` reports a spec of a non-cell once, on the field's type, instead of
+// every impl the user derives reporting it again.
+pub struct StateSpec<C>(PhantomData<fn() -> C>);
 
 impl<C: StateCell> StateSpec<C> {
     /// The declaration (it carries no data).
@@ -78,13 +80,13 @@ impl<C: StateCell> Default for StateSpec<C> {
     }
 }
 
-impl<C: StateCell> Clone for StateSpec<C> {
+impl<C> Clone for StateSpec<C> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<C: StateCell> Copy for StateSpec<C> {}
+impl<C> Copy for StateSpec<C> {}
 
 impl<C: StateCell> fmt::Debug for StateSpec<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
