@@ -128,19 +128,46 @@ pub struct TimerSlot {
     pub(crate) dirty: bool,
     /// The earliest queue entry the runner holds for this slot: (time, token).
     #[serde(skip)]
-    pub(crate) queued: Option<(Instant, u64)>,
+    pub(crate) queued: Queued,
     /// The earliest hold entry the runner holds for this slot: (time, token).
     #[serde(skip)]
-    pub(crate) hold_queued: Option<(Instant, u64)>,
+    pub(crate) hold_queued: Queued,
     /// The first invalid request made through a handle, reported by the runner after the callback.
     #[serde(skip)]
-    pub(crate) error: Option<TimerError>,
+    pub(crate) error: Option<Box<TimerError>>,
 }
 
 impl TimerSlot {
     /// When the timer fires, if it is set.
     pub fn firing(&self) -> Option<Instant> {
         self.firing
+    }
+}
+
+/// The runner's queue entry for a slot: its time and sequence number, or nothing (sequence number 0, which the
+/// runner never hands out). Half the size of an `Option<(Instant, u64)>`.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Queued {
+    time: Instant,
+    seq: u64,
+}
+
+impl Queued {
+    /// Nothing queued.
+    pub(crate) const NONE: Queued = Queued { time: Instant::MIN, seq: 0 };
+
+    /// An entry at `time` with sequence number `seq` (never 0).
+    #[inline]
+    pub(crate) fn at(time: Instant, seq: u64) -> Queued {
+        debug_assert!(seq != 0, "sequence number 0 means nothing queued");
+        Queued { time, seq }
+    }
+
+    /// The queued entry, if there is one.
+    #[inline]
+    pub(crate) fn get(self) -> Option<(Instant, u64)> {
+        (self.seq != 0).then_some((self.time, self.seq))
     }
 }
 
@@ -361,7 +388,7 @@ impl<'a> Timer<'a> {
 
     /// Records an invalid request for the runner to report once the callback returns.
     fn report(&mut self, error: TimerError) {
-        self.slot.error.get_or_insert(error);
+        self.slot.error.get_or_insert_with(|| Box::new(error));
         self.slot.dirty = true;
     }
 

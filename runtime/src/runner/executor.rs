@@ -10,7 +10,7 @@ use crate::error::{BoxError, Error, Site};
 use crate::metrics::Metrics;
 use crate::state::StateRecord;
 use crate::time::{Duration, Instant};
-use crate::timer::{TimeDomain, TimerEnv, TimerRecord, TimerSlot};
+use crate::timer::{Queued, TimeDomain, TimerEnv, TimerRecord, TimerSlot};
 use crate::window::{Window, WindowingStrategy};
 
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
@@ -400,7 +400,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                 self.holds.pop();
                 continue;
             };
-            if slot.hold_queued != Some((e.time, e.seq)) {
+            if slot.hold_queued.get() != Some((e.time, e.seq)) {
                 self.holds.pop();
                 continue;
             }
@@ -410,14 +410,14 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                     self.holds.pop();
                     let seq = next(&mut self.seq);
                     if let Some(slot) = self.timer_slot(&e) {
-                        slot.hold_queued = Some((hold, seq));
+                        slot.hold_queued = Queued::at(hold, seq);
                     }
                     self.holds.push(Reverse(Entry { time: hold, seq, ..e }));
                 }
                 _ => {
                     self.holds.pop();
                     if let Some(slot) = self.timer_slot(&e) {
-                        slot.hold_queued = None;
+                        slot.hold_queued = Queued::NONE;
                     }
                 }
             }
@@ -442,16 +442,16 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         };
         let Some(Reverse(e)) = queue.pop() else { return Ok(()) };
         let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
-        if slot.queued != Some((e.time, e.seq)) {
+        if slot.queued.get() != Some((e.time, e.seq)) {
             return Ok(()); // superseded by an earlier setting
         }
-        slot.queued = None;
+        slot.queued = Queued::NONE;
         let Some(firing) = slot.firing else { return Ok(()) }; // cleared
         if firing > e.time {
             // Reset to a later time since this entry was queued: queue it again, lazily.
             let seq = next(&mut self.seq);
             if let Some(slot) = self.timer_slot(&e) {
-                slot.queued = Some((firing, seq));
+                slot.queued = Queued::at(firing, seq);
             }
             let queue = match domain {
                 TimeDomain::EventTime => &mut self.event_timers,
@@ -574,9 +574,9 @@ impl Queues<'_> {
     ) -> Option<crate::error::TimerError> {
         slot.dirty = false;
         if let Some(firing) = slot.firing {
-            if slot.queued.is_none_or(|(q, _)| firing < q) {
+            if slot.queued.get().is_none_or(|(q, _)| firing < q) {
                 let seq = next(self.seq);
-                slot.queued = Some((firing, seq));
+                slot.queued = Queued::at(firing, seq);
                 let queue = match domain {
                     TimeDomain::EventTime => &mut *self.event,
                     TimeDomain::ProcessingTime => &mut *self.processing,
@@ -589,14 +589,14 @@ impl Queues<'_> {
                 domain == TimeDomain::EventTime && slot.output == Some(firing) && firing >= self.input_watermark;
             if let Some(hold) = slot.output
                 && !implied
-                && slot.hold_queued.is_none_or(|(q, _)| hold < q)
+                && slot.hold_queued.get().is_none_or(|(q, _)| hold < q)
             {
                 let seq = next(self.seq);
-                slot.hold_queued = Some((hold, seq));
+                slot.hold_queued = Queued::at(hold, seq);
                 self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
             }
         }
-        slot.error.take()
+        slot.error.take().map(|e| *e)
     }
 }
 

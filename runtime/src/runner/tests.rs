@@ -126,3 +126,9 @@ fn sharded_runs_match_a_single_thread_per_key_and_window() {
     };
     assert_eq!(order(3), order(3));
 }
+
+#[test]
+fn a_timer_costs_at_most_80_bytes_per_key_and_window() {
+    // Every (key, window) with a timer holds its slot: keep it small (see BENCHMARKS.md, memory per key).
+    assert!(std::mem::size_of::<crate::timer::TimerSlot>() <= 80, "{}", std::mem::size_of::<crate::timer::TimerSlot>());
+}
