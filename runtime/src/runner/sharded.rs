@@ -176,9 +176,11 @@ fn work<F: DoFn>(
 /// Receives from `rx`, spinning briefly before blocking: a step's round trip to the workers is short, and
 /// being woken from a blocking wait costs more than the step itself on a busy machine.
 fn receive<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
-    for _ in 0..SPINS {
+    for i in 0..SPINS {
         match rx.try_recv() {
             Ok(value) => return Ok(value),
+            // Now and then let another thread have the core, in case there are fewer cores than workers.
+            Err(std::sync::mpsc::TryRecvError::Empty) if i % 64 == 63 => std::thread::yield_now(),
             Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
             Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(std::sync::mpsc::RecvError),
         }
