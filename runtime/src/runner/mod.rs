@@ -17,7 +17,8 @@
 //!   of an expired window are dropped and counted in [`Metrics::late_elements_dropped`]; processing-time
 //!   timers of an expired window are dropped and counted in [`Metrics::timers_dropped`].
 //! - When the input ends, the watermark advances to the end of time: every window expires.
-//! - Each step of the input (a batch of elements, a watermark advance, a clock advance) is one bundle:
+//! - Each step of the input (a batch of elements, with the watermark or clock advance that follows it in a
+//!   test stream; or an advance alone) is one bundle:
 //!   `#[start_bundle]` runs before its first callback and `#[finish_bundle]` after its last.
 //!   `#[setup]` runs once before the first bundle, `#[teardown]` once at the end.
 //! - A run is deterministic: the same input gives the same outputs in the same order.

@@ -327,7 +327,7 @@ type Fill<T> = Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>
 
 enum SourceKind<T> {
     Bounded(Fill<T>),
-    Scripted(std::vec::IntoIter<TestEvent<T>>),
+    Scripted(std::iter::Peekable<std::vec::IntoIter<TestEvent<T>>>),
     Live { receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration, max_seen: Instant },
 }
 
@@ -353,7 +353,7 @@ impl<T: Send + 'static> Source<T> {
     fn scripted(stream: TestStream<T>) -> Self {
         let start = stream.processing_time_start();
         Source {
-            kind: SourceKind::Scripted(stream.into_events().into_iter()),
+            kind: SourceKind::Scripted(stream.into_events().into_iter().peekable()),
             watermark: Instant::MIN,
             processing_time: start,
             done: false,
@@ -403,6 +403,14 @@ impl<T: Send + 'static> Node<T> for Source<T> {
             SourceKind::Scripted(events) => match events.next() {
                 Some(TestEvent::Elements(values)) => {
                     out.extend(values.into_iter().map(in_global));
+                    // Elements and the one time advance after them make one step: every node processes the
+                    // elements, then advances its clock and watermark, as it would in two steps, with one
+                    // bundle and one hand-off between threads instead of two.
+                    match events.next_if(|e| !matches!(e, TestEvent::Elements(_))) {
+                        Some(TestEvent::Watermark(t)) => self.watermark = self.watermark.max(t),
+                        Some(TestEvent::ProcessingTime(d)) => self.processing_time = self.processing_time + d,
+                        _ => {}
+                    }
                     Ok(Some(self.step_time()))
                 }
                 Some(TestEvent::Watermark(t)) => {
