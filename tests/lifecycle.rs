@@ -144,3 +144,36 @@ fn metrics_count_elements_timers_late_data_and_outputs() {
     let m = result.metrics_of("Picky");
     assert_eq!((m.elements_processed, m.late_elements_dropped, m.outputs, m.windows_expired), (2, 1, 2, 2));
 }
+
+/// Panics on 13.
+#[dofn]
+#[derive(Clone, Default)]
+struct Superstitious {
+    #[state_id("seen")]
+    seen: StateSpec<Value<u32>>,
+}
+
+#[dofn]
+impl Superstitious {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u32, u32), u32>, #[state_id("seen")] seen: &mut Value<u32>) {
+        assert_ne!(*cx.value(), 13, "unlucky number");
+        seen.write(*cx.value());
+        cx.output(*cx.value());
+    }
+}
+
+#[test]
+fn a_panicking_callback_ends_the_run_with_an_error_on_any_number_of_workers() {
+    for workers in [1, 2, 3] {
+        let result = Pipeline::from_values((0..100u32).map(|i| ((i % 7, i), ms(i64::from(i)))))
+            .with_workers(workers)
+            .apply(Superstitious::default())
+            .run();
+        let Err(Error::Panicked { dofn, message }) = result else {
+            panic!("{workers} worker(s): the panic must end the run with Error::Panicked");
+        };
+        assert_eq!(dofn, "Superstitious");
+        assert!(message.contains("unlucky number"), "{message}");
+    }
+}

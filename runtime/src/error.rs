@@ -140,6 +140,13 @@ pub enum Error {
         /// The callback's error.
         source: BoxError,
     },
+    /// A callback panicked. The DoFn runs nothing more (not even `#[teardown]`); the run ends with this error.
+    Panicked {
+        /// The DoFn whose callback panicked.
+        dofn: &'static str,
+        /// The panic's message, when it was a string.
+        message: String,
+    },
     /// The input source failed (a channel closed abnormally, a line could not be read, ...).
     Source {
         /// What went wrong.
@@ -158,6 +165,7 @@ impl fmt::Display for Error {
                  allowed skew ({skew})"
             ),
             Error::User { site, source } => write!(f, "error {site}: {source}"),
+            Error::Panicked { dofn, message } => write!(f, "DoFn `{dofn}` panicked: {message}"),
             Error::Source { message } => write!(f, "input source failed: {message}"),
         }
     }

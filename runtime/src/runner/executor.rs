@@ -58,6 +58,8 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     no_timers: F::Timers,
     out: Outputs<F::Output>,
     metrics: Metrics,
+    /// The message of a callback's panic: the executor may have stopped half-way, so it runs nothing more.
+    poisoned: Option<String>,
     scratch: Vec<Option<RecordId>>,
 }
 
@@ -94,6 +96,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             no_timers: F::Timers::default(),
             out: Outputs::default(),
             metrics: Metrics::default(),
+            poisoned: None,
             scratch: Vec::new(),
         })
     }
@@ -157,9 +160,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result.map_err(|e| Error::User { site: self.site("finish_bundle".into(), None, None, None), source: e })
     }
 
-    /// Calls `#[teardown]` if the DoFn was set up.
+    /// Calls `#[teardown]` if the DoFn was set up (and did not panic).
     pub(crate) fn teardown(&mut self) -> Result<(), Error> {
-        if !self.set_up {
+        if !self.set_up || self.poisoned.is_some() {
             return Ok(());
         }
         self.set_up = false;
@@ -183,6 +186,28 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         std::mem::swap(&mut self.out.main, out);
         self.metrics.outputs += (out.len() - before) as u64;
         result
+    }
+
+    /// One step of a pipeline: [`Executor::writing_into`], with a panic of a callback turned into
+    /// [`Error::Panicked`]; after one, every step fails the same way.
+    pub(crate) fn run_step(
+        &mut self,
+        out: &mut Vec<WindowedValue<F::Output>>,
+        f: impl FnOnce(&mut Self) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        if let Some(message) = &self.poisoned {
+            return Err(Error::Panicked { dofn: F::NAME, message: message.clone() });
+        }
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, f)));
+        step.unwrap_or_else(|payload| {
+            let message = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+                (Some(s), _) => (*s).to_string(),
+                (_, Some(s)) => s.clone(),
+                _ => "a panic without a message".to_string(),
+            };
+            self.poisoned = Some(message.clone());
+            Err(Error::Panicked { dofn: F::NAME, message })
+        })
     }
 
     /// Takes the tagged outputs made so far.

@@ -521,7 +521,7 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
         let buffer = &mut self.buffer;
         // Outputs go straight into `out`.
-        self.executor.writing_into(out, |executor| {
+        self.executor.run_step(out, |executor| {
             executor.process_batch(buffer)?;
             executor.advance_processing_time(step.processing_time)?;
             executor.advance_watermark(step.watermark)?;

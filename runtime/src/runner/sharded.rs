@@ -152,7 +152,7 @@ fn work<F: DoFn>(
     while let Ok(command) = receive(&commands) {
         match command {
             Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
-                let result = executor.writing_into(&mut outputs, |executor| {
+                let result = executor.run_step(&mut outputs, |executor| {
                     executor.process_batch(&mut elements)?;
                     executor.advance_processing_time(processing_time)?;
                     executor.advance_watermark(watermark)?;
@@ -192,7 +192,7 @@ fn receive<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
 const SPINS: usize = 20_000;
 
 fn worker_gone(dofn: &'static str) -> Error {
-    Error::Construction { dofn, message: "a worker thread stopped unexpectedly (did a callback panic?)".into() }
+    Error::Panicked { dofn, message: "its worker thread stopped unexpectedly".into() }
 }
 
 impl<F: DoFn> Node<F::Output> for Sharded<F> {
@@ -214,7 +214,7 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
         // Shard 0, here, while the workers run theirs; its outputs come first.
-        let local_result = self.local.writing_into(out, |executor| {
+        let local_result = self.local.run_step(out, |executor| {
             executor.process_batch(&mut local_batch[0])?;
             executor.advance_processing_time(step.processing_time)?;
             executor.advance_watermark(step.watermark)?;
