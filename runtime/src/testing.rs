@@ -171,12 +171,6 @@ impl<T> TestStream<T> {
     }
 }
 
-impl From<WindowFn> for WindowingStrategy {
-    fn from(window_fn: WindowFn) -> Self {
-        WindowingStrategy::new(window_fn)
-    }
-}
-
 /// Drives one DoFn step by step and returns each step's outputs: the closest look at its semantics.
 ///
 /// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one bundle and returns the

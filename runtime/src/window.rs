@@ -213,6 +213,13 @@ pub struct WindowingStrategy {
     pub allowed_lateness: Duration,
 }
 
+/// `window_fn` with no allowed lateness.
+impl From<WindowFn> for WindowingStrategy {
+    fn from(window_fn: WindowFn) -> Self {
+        WindowingStrategy::new(window_fn)
+    }
+}
+
 impl Default for WindowingStrategy {
     fn default() -> Self {
         WindowingStrategy::global()

@@ -459,13 +459,17 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
     }
 
-    /// Pops the earliest entry of a timer queue and fires it if it is still current.
-    fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
-        let queue = match domain {
+    /// The queue of timers of `domain`.
+    fn timer_queue(&mut self, domain: TimeDomain) -> &mut Queue {
+        match domain {
             TimeDomain::EventTime => &mut self.event_timers,
             TimeDomain::ProcessingTime => &mut self.processing_timers,
-        };
-        let Some(Reverse(e)) = queue.pop() else { return Ok(()) };
+        }
+    }
+
+    /// Pops the earliest entry of a timer queue and fires it if it is still current.
+    fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
+        let Some(Reverse(e)) = self.timer_queue(domain).pop() else { return Ok(()) };
         let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
         if slot.queued.get() != Some((e.time, e.seq)) {
             return Ok(()); // superseded by an earlier setting
@@ -478,11 +482,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             if let Some(slot) = self.timer_slot(&e) {
                 slot.queued = Queued::at(firing, seq);
             }
-            let queue = match domain {
-                TimeDomain::EventTime => &mut self.event_timers,
-                TimeDomain::ProcessingTime => &mut self.processing_timers,
-            };
-            queue.push(Reverse(Entry { time: firing, seq, ..e }));
+            self.timer_queue(domain).push(Reverse(Entry { time: firing, seq, ..e }));
             return Ok(());
         }
         let output = slot.output.take();
