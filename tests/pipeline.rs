@@ -282,3 +282,40 @@ fn a_replay_drops_what_a_live_run_would_find_late() {
     let windows: Vec<&str> = result.values().map(String::as_str).collect();
     assert_eq!(windows, ["a: 1 in [6000, 7000)", "a: 1 in [10000, 11000)", "b: 1 in [12000, 13000)"]);
 }
+
+/// Outputs each element's key with the running count of its key.
+#[dofn]
+#[derive(Clone, Default)]
+struct RunningCount {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl RunningCount {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u64, u64), (u64, u64)>, #[state_id("n")] n: &mut Value<u64>) {
+        let count = n.read().copied().unwrap_or(0) + 1;
+        n.write(count);
+        cx.output((cx.element().0, count));
+    }
+}
+
+#[test]
+fn a_bounded_input_of_many_bundles_processes_every_element_once_in_order_per_key() {
+    // Not a multiple of any bundle size, so that the last bundle is a partial one.
+    let (n, keys) = (100_003u64, 1_000u64);
+    for workers in [1, 3] {
+        let input = (0..n).map(move |i| ((i % keys, i), ms(i as i64)));
+        let result = Pipeline::from_values(input).with_workers(workers).apply(RunningCount::default()).run().unwrap();
+        assert_eq!(result.outputs().len() as u64, n, "{workers} workers: one output per element");
+        let mut last = vec![0u64; keys as usize];
+        for &(key, count) in result.values() {
+            assert_eq!(count, last[key as usize] + 1, "{workers} workers: key {key} counts up by one");
+            last[key as usize] = count;
+        }
+        let expected = |k: u64| n / keys + u64::from(k < n % keys);
+        assert!((0..keys).all(|k| last[k as usize] == expected(k)), "{workers} workers: final counts");
+        assert_eq!(result.metrics_of("RunningCount").elements_processed, n);
+    }
+}

@@ -215,39 +215,45 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         std::mem::take(&mut self.out.tagged)
     }
 
-    /// Processes input elements, in order. Elements of expired windows are dropped and counted.
-    pub(crate) fn process(&mut self, input: impl IntoIterator<Item = WindowedValue<F::Input>>) -> Result<(), Error> {
-        for element in input {
-            self.process_one(element)?;
-        }
-        Ok(())
-    }
-
-    /// Processes a batch of elements, in order, emptying `batch`. For a stateful DoFn it first finds (or
-    /// creates) the record of every element, in a tight loop whose independent hash-table lookups overlap in
-    /// the CPU, then runs the DoFn on each.
+    /// Processes a batch of elements, in order, emptying `batch`. Elements of expired windows are dropped and
+    /// counted. For a stateful DoFn it first finds (or creates) the record of every element, in a tight loop
+    /// whose independent hash-table lookups overlap in the CPU, then runs the DoFn on each.
     pub(crate) fn process_batch(&mut self, batch: &mut Vec<WindowedValue<F::Input>>) -> Result<(), Error> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.ensure_started()?;
         if !self.stateful {
-            return self.process(batch.drain(..));
+            // On an error, draining drops the rest of the batch: the run ends with that error.
+            return batch.drain(..).try_for_each(|element| self.call_process(element, None));
         }
         let mut records = std::mem::take(&mut self.scratch);
         records.clear();
         records.extend(batch.iter().map(|e| self.resolve(e)));
-        let mut result = Ok(());
-        for (element, record) in batch.drain(..).zip(records.iter()) {
-            if result.is_ok() {
-                result = self.process_element(element, *record);
+        let result = records.iter().zip(batch.drain(..)).try_for_each(|(record, element)| match record {
+            Some(rec) => self.call_process(element, Some(*rec)),
+            None => {
+                self.metrics.late_elements_dropped += 1;
+                Ok(())
             }
-        }
+        });
         self.scratch = records;
         result
     }
 
-    /// Processes one element.
-    #[inline]
+    /// Processes one element (see [`Executor::process_batch`]).
     pub(crate) fn process_one(&mut self, element: WindowedValue<F::Input>) -> Result<(), Error> {
-        let record = if self.stateful { self.resolve(&element) } else { None };
-        self.process_element(element, record)
+        self.ensure_started()?;
+        if !self.stateful {
+            return self.call_process(element, None);
+        }
+        match self.resolve(&element) {
+            Some(rec) => self.call_process(element, Some(rec)),
+            None => {
+                self.metrics.late_elements_dropped += 1;
+                Ok(())
+            }
+        }
     }
 
     /// The record of a stateful DoFn's element, found or created; `None` if its window has expired.
@@ -260,17 +266,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
     }
 
-    /// Runs `#[process_element]` on an element, with its record (stateful DoFns; `None`: the element is late
-    /// and dropped) or with no state (stateless DoFns).
-    #[inline]
-    fn process_element(&mut self, element: WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
-        if !self.in_bundle || !self.set_up {
-            self.ensure_started()?;
-        }
-        if self.stateful && record.is_none() {
-            self.metrics.late_elements_dropped += 1;
-            return Ok(());
-        }
+    /// Runs `#[process_element]` on an element, with its record (stateful DoFns) or with no state (stateless
+    /// DoFns). The bundle has been started.
+    #[inline(always)]
+    fn call_process(&mut self, element: WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
         self.metrics.elements_processed += 1;
         let WindowedValue { timestamp, window, value } = element;
         let expiry = self.strategy.gc_time(&window);
@@ -291,7 +290,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     }
 
     /// Checks a callback's outcome: its result, its outputs' timestamps, the timers it set; queues its timers.
-    #[inline]
+    #[inline(always)]
     fn after_call(
         &mut self,
         result: Result<(), BoxError>,
@@ -308,18 +307,32 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             return Ok(());
         }
         let (method, window, ts) = what();
+        self.call_error(result, rec, timer_error, method, window, ts).map_or(Ok(()), Err)
+    }
+
+    /// The error of a callback that failed, set an invalid timer or output at an invalid timestamp (`None` if
+    /// it did none of these).
+    #[cold]
+    #[inline(never)]
+    fn call_error(
+        &mut self,
+        result: Result<(), BoxError>,
+        rec: Option<RecordId>,
+        timer_error: Option<(String, crate::error::TimerError)>,
+        method: String,
+        window: Window,
+        ts: Instant,
+    ) -> Option<Error> {
         let key = rec.and_then(|r| self.backend.get(r)).map(|r| r.key.clone());
         let site = self.site(method, key.as_ref(), Some(window), Some(ts));
         if let Some((timer, error)) = timer_error {
-            return Err(Error::Timer { site, timer, error });
+            return Some(Error::Timer { site, timer, error });
         }
         if let Err(source) = result {
-            return Err(Error::User { site, source });
+            return Some(Error::User { site, source });
         }
-        match self.out.error.take() {
-            Some(e) => Err(Error::OutputTimestamp { site, output: e.output, input: e.input, skew: e.skew }),
-            None => Ok(()),
-        }
+        let e = self.out.error.take()?;
+        Some(Error::OutputTimestamp { site, output: e.output, input: e.input, skew: e.skew })
     }
 
     /// Finds or creates the record of (key, window).
