@@ -61,6 +61,8 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     /// The message of a callback's panic: the executor may have stopped half-way, so it runs nothing more.
     poisoned: Option<String>,
     scratch: Vec<Option<RecordId>>,
+    /// The last window whose GC time was needed, and that time.
+    last_gc: (Window, Instant),
 }
 
 impl<F: DoFn> Executor<F> {
@@ -98,6 +100,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             metrics: Metrics::default(),
             poisoned: None,
             scratch: Vec::new(),
+            last_gc: (Window::GLOBAL, strategy.gc_time(&Window::GLOBAL)),
         })
     }
 
@@ -259,7 +262,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     /// The record of a stateful DoFn's element, found or created; `None` if its window has expired.
     #[inline]
     fn resolve(&mut self, element: &WindowedValue<F::Input>) -> Option<RecordId> {
-        if self.strategy.is_expired(&element.window, self.input_watermark) {
+        if self.gc_time(element.window) < self.input_watermark {
             None
         } else {
             Some(self.record_for(F::key_of(&element.value), element.window))
@@ -272,7 +275,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     fn call_process(&mut self, element: WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
         self.metrics.elements_processed += 1;
         let WindowedValue { timestamp, window, value } = element;
-        let expiry = self.strategy.gc_time(&window);
+        let expiry = self.gc_time(window);
         let env = TimerEnv {
             event_time: timestamp,
             input_timestamp: timestamp,
@@ -333,6 +336,16 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
         let e = self.out.error.take()?;
         Some(Error::OutputTimestamp { site, output: e.output, input: e.input, skew: e.skew })
+    }
+
+    /// The garbage-collection time of `window`, remembered for the last window asked about (elements of a
+    /// batch mostly share their window).
+    #[inline(always)]
+    fn gc_time(&mut self, window: Window) -> Instant {
+        if window != self.last_gc.0 {
+            self.last_gc = (window, self.strategy.gc_time(&window));
+        }
+        self.last_gc.1
     }
 
     /// Finds or creates the record of (key, window).
