@@ -165,3 +165,57 @@ fn stateless_dofns_run_on_merging_windows() {
         .unwrap();
     assert_eq!(out.values().copied().collect::<Vec<_>>(), [(5, 15), (7, 17)]);
 }
+
+#[test]
+fn a_pipeline_assigns_sliding_windows_the_same_on_any_number_of_workers() {
+    let sliding = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(5));
+    let input = [(("a", 1u32), ms(7)), (("b", 2), ms(9)), (("a", 3), ms(12)), (("b", 4), ms(31))];
+    let run = |workers| {
+        let result = Pipeline::from_values(input).window_into(sliding).with_workers(workers).apply(Collect::default());
+        let mut out: Vec<String> = result.run().unwrap().values().cloned().collect();
+        out.sort();
+        out
+    };
+    let one = run(1);
+    assert_eq!(
+        one,
+        [
+            "end a 0 [1]",
+            "end a 10 [3]",
+            "end a 5 [1, 3]",
+            "end b 0 [2]",
+            "end b 25 [4]",
+            "end b 30 [4]",
+            "end b 5 [2]",
+            "expired a 0 [1]",
+            "expired a 10 [3]",
+            "expired a 5 [1, 3]",
+            "expired b 0 [2]",
+            "expired b 25 [4]",
+            "expired b 30 [4]",
+            "expired b 5 [2]",
+        ]
+    );
+    assert_eq!(run(2), one);
+    assert_eq!(run(3), one);
+}
+
+#[test]
+fn windows_are_assigned_at_the_end_of_a_pipeline_and_reassigned_per_copy() {
+    let sliding = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(5));
+    let windows = |p: Pipeline<u32>| -> Vec<(u32, i64, i64)> {
+        let out = p.run().unwrap();
+        out.outputs().iter().map(|o| (o.value, o.window.start().millis(), o.window.end().millis())).collect()
+    };
+    let input = || Pipeline::from_values([(1u32, ms(7)), (2, ms(20))]);
+    // No DoFn after the windowing: the run assigns the windows.
+    assert_eq!(windows(input().window_into(sliding)), [(1, 0, 10), (1, 5, 15), (2, 15, 25), (2, 20, 30)]);
+    // Windowing twice reassigns every copy: two copies of each element, both in their fixed window.
+    let twice = input().window_into(sliding).window_into(WindowFn::fixed(Duration::from_millis(100)));
+    assert_eq!(windows(twice), [(1, 0, 100), (1, 0, 100), (2, 0, 100), (2, 0, 100)]);
+    // Through a stateless DoFn, with one worker or several.
+    for workers in [1, 2] {
+        let out = input().window_into(sliding).with_workers(workers).apply(WindowOf).run().unwrap();
+        assert_eq!(out.values().copied().collect::<Vec<_>>(), [(0, 10), (5, 15), (15, 25), (20, 30)]);
+    }
+}

@@ -10,7 +10,7 @@ use dofn::testing::TestStream;
 use dofn::time::{Duration, Instant};
 
 /// Elements per step of a scripted input: the bounded source's batch size (`BOUNDED_BATCH` in the runner).
-pub const CHUNK: usize = 4096;
+pub const CHUNK: usize = 16 * 1024;
 
 /// SplitMix64: a cheap, well-spread pseudo-random function of `i`.
 #[inline]

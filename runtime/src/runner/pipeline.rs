@@ -52,6 +52,9 @@ pub struct Pipeline<T> {
     strategy: WindowingStrategy,
     workers: usize,
     error: Option<Error>,
+    /// Windows to assign that are not assigned yet: the next DoFn assigns them to its own elements (on the
+    /// worker that owns their keys, in parallel), or the end of the pipeline does.
+    assign: Option<Assign<T>>,
 }
 
 /// The default number of worker threads: the machine's cores.
@@ -66,6 +69,7 @@ impl<T: Send + 'static> Pipeline<T> {
             strategy: WindowingStrategy::global(),
             workers: default_workers(),
             error: None,
+            assign: None,
         }
     }
 
@@ -167,8 +171,10 @@ impl<T: Send + 'static> Pipeline<T> {
         let error = self
             .error
             .or_else(|| window_fn.validate().err().map(|message| Error::Construction { dofn: "window_into", message }));
-        let root = Box::new(Windowing { upstream: self.root, window_fn, buffer: Vec::new() });
-        Pipeline { root, strategy, workers: self.workers, error }
+        // A pending assignment is done first: an element in several sliding windows is reassigned once per copy.
+        let root = windowed(self.root, self.assign);
+        let assign = Some(Assign { window_fn, apply: assign_windows::<T> });
+        Pipeline { root, strategy, workers: self.workers, error, assign }
     }
 
     /// Sets how long after a window's end its elements are still accepted and its state kept.
@@ -200,18 +206,20 @@ impl<T: Send + 'static> Pipeline<T> {
             strategy,
             workers,
             error: Some(error),
+            assign: None,
         };
         if let Some(error) = self.error {
             return failed(error);
         }
+        let assign = self.assign;
         let root: Result<Box<dyn Node<F::Output>>, Error> = if workers > 1 && F::is_stateful() {
-            Sharded::new(self.root, dofn, strategy, workers).map(|s| Box::new(s) as Box<dyn Node<F::Output>>)
+            Sharded::new(self.root, dofn, strategy, workers, assign).map(|s| Box::new(s) as Box<dyn Node<F::Output>>)
         } else {
             Executor::new(dofn, strategy)
-                .map(|executor| Box::new(Stage { upstream: self.root, executor, buffer: Vec::new() }) as _)
+                .map(|executor| Box::new(Stage { upstream: self.root, executor, buffer: Vec::new(), assign }) as _)
         };
         match root {
-            Ok(root) => Pipeline { root, strategy, workers, error: None },
+            Ok(root) => Pipeline { root, strategy, workers, error: None, assign: None },
             Err(error) => failed(error),
         }
     }
@@ -240,6 +248,7 @@ impl<T: Send + 'static> Pipeline<T> {
         if let Some(error) = self.error {
             return Err(error);
         }
+        self.root = windowed(self.root, self.assign.take());
         let mut summary = Summary::default();
         let result = loop {
             match self.root.step(batch) {
@@ -468,28 +477,73 @@ impl<T: Send + 'static> Node<T> for Source<T> {
     }
 }
 
-/// Reassigns windows by timestamp.
-struct Windowing<T> {
-    upstream: Box<dyn Node<T>>,
+/// A window assignment to do: the window function, and the function (made where the element type is known to
+/// be `Clone`) that applies it to the end of a batch.
+pub(crate) struct Assign<T> {
     window_fn: WindowFn,
-    buffer: Vec<WindowedValue<T>>,
+    apply: fn(WindowFn, &mut Vec<WindowedValue<T>>, usize),
 }
 
-impl<T: Clone + Send + 'static> Node<T> for Windowing<T> {
-    fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
-        let step = self.upstream.step(&mut self.buffer)?;
-        for v in self.buffer.drain(..) {
-            let (timestamp, windows) = (v.timestamp, count_windows(&self.window_fn, v.timestamp));
-            let (mut seen, mut value) = (0, Some(v.value));
-            // Clones for every window but the last, which takes the value itself.
-            self.window_fn.assign(timestamp, |window| {
-                seen += 1;
-                let value = if seen == windows { value.take() } else { value.clone() };
-                if let Some(value) = value {
-                    out.push(WindowedValue { timestamp, window, value });
-                }
-            });
+impl<T> Clone for Assign<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Assign<T> {}
+
+impl<T> Assign<T> {
+    /// Assigns windows to `batch[from..]`, by timestamp, keeping the order.
+    #[inline]
+    pub(crate) fn run(&self, batch: &mut Vec<WindowedValue<T>>, from: usize) {
+        (self.apply)(self.window_fn, batch, from)
+    }
+}
+
+/// Assigns windows of `window_fn` to `batch[from..]`: in place where each element has one window, with a
+/// copy per window (in window order) where an element may have several or none (sliding windows).
+fn assign_windows<T: Clone>(window_fn: WindowFn, batch: &mut Vec<WindowedValue<T>>, from: usize) {
+    if !matches!(window_fn, WindowFn::Sliding { .. }) {
+        for element in &mut batch[from..] {
+            let timestamp = element.timestamp;
+            window_fn.assign(timestamp, |window| element.window = window);
         }
+        return;
+    }
+    for v in batch.split_off(from) {
+        let timestamp = v.timestamp;
+        let mut windows = 0;
+        window_fn.assign(timestamp, |_| windows += 1);
+        let (mut seen, mut value) = (0, Some(v.value));
+        // Clones for every window but the last, which takes the value itself.
+        window_fn.assign(timestamp, |window| {
+            seen += 1;
+            let value = if seen == windows { value.take() } else { value.clone() };
+            if let Some(value) = value {
+                batch.push(WindowedValue { timestamp, window, value });
+            }
+        });
+    }
+}
+
+/// `upstream`, with `assign` done on its elements if there is one.
+fn windowed<T: Send + 'static>(upstream: Box<dyn Node<T>>, assign: Option<Assign<T>>) -> Box<dyn Node<T>> {
+    match assign {
+        Some(assign) => Box::new(Windowing { upstream, assign }),
+        None => upstream,
+    }
+}
+
+/// Reassigns windows by timestamp (where no DoFn follows to do it).
+struct Windowing<T> {
+    upstream: Box<dyn Node<T>>,
+    assign: Assign<T>,
+}
+
+impl<T: Send + 'static> Node<T> for Windowing<T> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
+        let from = out.len();
+        let step = self.upstream.step(out)?;
+        self.assign.run(out, from);
         Ok(step)
     }
 
@@ -498,27 +552,21 @@ impl<T: Clone + Send + 'static> Node<T> for Windowing<T> {
     }
 }
 
-fn count_windows(window_fn: &WindowFn, ts: Instant) -> usize {
-    match window_fn {
-        WindowFn::Global | WindowFn::Fixed { .. } | WindowFn::Sessions { .. } => 1,
-        WindowFn::Sliding { .. } => {
-            let mut n = 0;
-            window_fn.assign(ts, |_| n += 1);
-            n
-        }
-    }
-}
-
 /// A DoFn applied to the elements of its upstream.
 struct Stage<F: DoFn> {
     upstream: Box<dyn Node<F::Input>>,
     executor: Executor<F>,
     buffer: Vec<WindowedValue<F::Input>>,
+    /// The windows to assign to the upstream's elements first, if any.
+    assign: Option<Assign<F::Input>>,
 }
 
 impl<F: DoFn> Node<F::Output> for Stage<F> {
     fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
+        if let Some(assign) = &self.assign {
+            assign.run(&mut self.buffer, 0);
+        }
         let buffer = &mut self.buffer;
         // Outputs go straight into `out`.
         self.executor.run_step(out, |executor| {

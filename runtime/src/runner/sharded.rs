@@ -18,7 +18,7 @@ use crate::time::Instant;
 use crate::window::WindowingStrategy;
 
 use super::Executor;
-use super::pipeline::{Node, Step, Summary};
+use super::pipeline::{Assign, Node, Step, Summary};
 
 /// A deterministic, fast hasher for choosing a key's worker (the same key goes to the same worker on every
 /// run, unlike a randomly seeded hasher).
@@ -111,6 +111,8 @@ pub(crate) struct Sharded<F: DoFn> {
     workers: Vec<Worker<F::Input, F::Output>>,
     buffer: Vec<WindowedValue<F::Input>>,
     batches: Vec<Vec<WindowedValue<F::Input>>>,
+    /// The windows to assign to each shard's elements first (by the shard's thread), if any.
+    assign: Option<Assign<F::Input>>,
     finished: bool,
 }
 
@@ -120,6 +122,7 @@ impl<F: DoFn> Sharded<F> {
         dofn: F,
         strategy: WindowingStrategy,
         workers: usize,
+        assign: Option<Assign<F::Input>>,
     ) -> Result<Self, Error> {
         let local = Executor::new(dofn.clone(), strategy)?;
         let mut handles = Vec::with_capacity(workers - 1);
@@ -129,7 +132,7 @@ impl<F: DoFn> Sharded<F> {
             let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(1);
             let thread = std::thread::Builder::new()
                 .name(format!("dofn-{}-{i}", F::NAME))
-                .spawn(move || work(executor, command_rx, reply_tx))
+                .spawn(move || work(executor, assign, command_rx, reply_tx))
                 .map_err(|e| Error::Construction { dofn: F::NAME, message: format!("cannot start a worker: {e}") })?;
             handles.push(Worker { commands, replies, spare: Vec::new(), thread: Some(thread) });
         }
@@ -139,6 +142,7 @@ impl<F: DoFn> Sharded<F> {
             workers: handles,
             buffer: Vec::new(),
             batches: (0..workers).map(|_| Vec::new()).collect(),
+            assign,
             finished: false,
         })
     }
@@ -146,12 +150,16 @@ impl<F: DoFn> Sharded<F> {
 
 fn work<F: DoFn>(
     mut executor: Executor<F>,
+    assign: Option<Assign<F::Input>>,
     commands: Receiver<Command<F::Input, F::Output>>,
     replies: SyncSender<Reply<F::Input, F::Output>>,
 ) {
     while let Ok(command) = receive(&commands) {
         match command {
             Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
+                if let Some(assign) = &assign {
+                    assign.run(&mut elements, 0);
+                }
                 let result = executor.run_step(&mut outputs, |executor| {
                     executor.process_batch(&mut elements)?;
                     executor.advance_processing_time(processing_time)?;
@@ -214,6 +222,9 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
         // Shard 0, here, while the workers run theirs; its outputs come first.
+        if let Some(assign) = &self.assign {
+            assign.run(&mut local_batch[0], 0);
+        }
         let local_result = self.local.run_step(out, |executor| {
             executor.process_batch(&mut local_batch[0])?;
             executor.advance_processing_time(step.processing_time)?;
