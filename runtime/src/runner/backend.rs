@@ -39,6 +39,16 @@ pub trait StateBackend<K, S, T>: Send {
     fn get(&mut self, id: RecordId) -> Option<RecordMut<'_, K, S, T>>;
     /// Removes the record with this id and returns its parts.
     fn remove(&mut self, id: RecordId) -> Option<(K, Window, S, T)>;
+    /// Removes the records with these ids (those still live), handing each one's parts to `each`, in order.
+    /// A backend may do this faster than one [`StateBackend::remove`] at a time: this is how a window's
+    /// records go when it expires.
+    fn remove_many(&mut self, ids: &[RecordId], mut each: impl FnMut(K, Window, S, T)) {
+        for &id in ids {
+            if let Some((key, window, state, timers)) = self.remove(id) {
+                each(key, window, state, timers);
+            }
+        }
+    }
     /// The number of live records.
     fn len(&self) -> usize;
     /// Whether there are no live records.
@@ -120,6 +130,32 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
         Some((e.key, e.window, e.state, e.timers))
     }
 
+    fn remove_many(&mut self, ids: &[RecordId], mut each: impl FnMut(K, Window, S, T)) {
+        // Few records: find each one's index entry by its hash. Many (an eighth of the table or more): take
+        // them all, then sweep the index once, in memory order, which costs less than as many random probes.
+        if ids.len() < self.index.len() / 8 {
+            for &id in ids {
+                if let Some((key, window, state, timers)) = self.remove(id) {
+                    each(key, window, state, timers);
+                }
+            }
+            return;
+        }
+        let mut removed = vec![0u64; self.slots.len().div_ceil(64)];
+        for &id in ids {
+            let Some(slot) = self.slots.get_mut(id.index as usize) else { continue };
+            if slot.generation != id.generation {
+                continue;
+            }
+            let Some(e) = slot.entry.take() else { continue };
+            slot.generation = slot.generation.wrapping_add(1);
+            removed[id.index as usize / 64] |= 1 << (id.index % 64);
+            self.free.push(id.index);
+            each(e.key, e.window, e.state, e.timers);
+        }
+        self.index.retain(|&mut i| removed[i as usize / 64] & (1 << (i % 64)) == 0);
+    }
+
     fn len(&self) -> usize {
         self.index.len()
     }
@@ -171,5 +207,32 @@ mod tests {
         assert!(created);
         assert_ne!(again, a, "a reused slot gets a new generation");
         assert_eq!(*b.get(again).unwrap().state, 0);
+    }
+
+    #[test]
+    fn many_records_go_at_once_by_either_path_and_the_rest_stay() {
+        for (records, gone) in [(1000u32, 10usize), (1000, 400)] {
+            let mut b: InMemoryBackend<u32, u32, ()> = InMemoryBackend::default();
+            let ids: Vec<RecordId> = (0..records).map(|k| b.get_or_create(&k, Window::GLOBAL).0).collect();
+            for (k, &id) in ids.iter().enumerate() {
+                *b.get(id).unwrap().state = k as u32 * 10;
+            }
+            // Every other record among the first `2 * gone`, plus one id that is already stale.
+            let mut doomed: Vec<RecordId> = ids.iter().step_by(2).take(gone).copied().collect();
+            b.remove(ids[1]);
+            doomed.push(ids[1]);
+            let mut seen = Vec::new();
+            b.remove_many(&doomed, |k, _, s, ()| seen.push((k, s)));
+            let expected: Vec<(u32, u32)> = (0..gone as u32).map(|i| (2 * i, 20 * i)).collect();
+            assert_eq!(seen, expected, "removing {gone}: each live record once, in order");
+            assert_eq!(b.len(), records as usize - gone - 1);
+            for (k, &id) in ids.iter().enumerate() {
+                let gone_now = (k % 2 == 0 && k / 2 < gone) || k == 1;
+                assert_eq!(b.get(id).is_none(), gone_now, "record {k}");
+                let (again, created) = b.get_or_create(&(k as u32), Window::GLOBAL);
+                assert_eq!(created, gone_now, "record {k} is found by key unless removed");
+                assert_eq!(again == id, !gone_now);
+            }
+        }
     }
 }

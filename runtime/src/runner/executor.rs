@@ -568,37 +568,40 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         })
     }
 
-    /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers.
+    /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers (even
+    /// after a failed callback: nothing of an expired window is kept).
     fn expire_window(&mut self, window: Window) -> Result<(), Error> {
         let Some(records) = self.windows.remove(&window) else { return Ok(()) };
-        for rec in records {
-            if F::HAS_WINDOW_EXPIRATION {
-                self.ensure_started()?;
-                let record = self.backend.get(rec).expect("record of a live window");
-                let mut cx = ExpirationContext::new(window, self.strategy.gc_time(&window), self.skew, &mut self.out);
-                let result = self.dofn.on_window_expiration(&mut cx, record.key, record.state);
-                let ts = window.max_timestamp();
-                self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))?;
-            }
-            self.remove_record(rec);
+        let mut result = Ok(());
+        if F::HAS_WINDOW_EXPIRATION {
+            result = records.iter().try_for_each(|&rec| self.call_window_expiration(rec, window));
         }
-        Ok(())
+        let metrics = &mut self.metrics;
+        self.backend.remove_many(&records, |_, _, mut state, mut timers| {
+            metrics.windows_expired += 1;
+            for (i, t) in timers.timers().iter().enumerate() {
+                if t.firing.is_some() && F::TIMERS[i].domain == TimeDomain::ProcessingTime {
+                    metrics.timers_dropped += 1;
+                }
+            }
+            for (f, family) in timers.families().iter().enumerate() {
+                if F::TIMER_FAMILIES[f].domain == TimeDomain::ProcessingTime {
+                    metrics.timers_dropped += family.slots.iter().filter(|(_, s)| s.firing.is_some()).count() as u64;
+                }
+            }
+            state.clear();
+        });
+        result
     }
 
-    fn remove_record(&mut self, rec: RecordId) {
-        let Some((_, _, mut state, mut timers)) = self.backend.remove(rec) else { return };
-        self.metrics.windows_expired += 1;
-        for (i, t) in timers.timers().iter().enumerate() {
-            if t.firing.is_some() && F::TIMERS[i].domain == TimeDomain::ProcessingTime {
-                self.metrics.timers_dropped += 1;
-            }
-        }
-        for (f, family) in timers.families().iter().enumerate() {
-            if F::TIMER_FAMILIES[f].domain == TimeDomain::ProcessingTime {
-                self.metrics.timers_dropped += family.slots.iter().filter(|(_, s)| s.firing.is_some()).count() as u64;
-            }
-        }
-        state.clear();
+    fn call_window_expiration(&mut self, rec: RecordId, window: Window) -> Result<(), Error> {
+        self.ensure_started()?;
+        let expiry = self.gc_time(window);
+        let Some(record) = self.backend.get(rec) else { return Ok(()) };
+        let mut cx = ExpirationContext::new(window, expiry, self.skew, &mut self.out);
+        let result = self.dofn.on_window_expiration(&mut cx, record.key, record.state);
+        let ts = window.max_timestamp();
+        self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))
     }
 }
 
