@@ -48,9 +48,8 @@ impl Hasher for ShardHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        // Mix the high bits down so that `% workers` sees all of them.
-        let h = self.0;
-        h ^ (h >> 29) ^ (h >> 47)
+        // After the multiplication the high bits depend on every bit written; `shard_of` picks from them.
+        self.0
     }
 }
 
@@ -59,7 +58,9 @@ impl Hasher for ShardHasher {
 pub(crate) fn shard_of<K: Hash>(key: &K, workers: usize) -> usize {
     let mut h = ShardHasher::default();
     key.hash(&mut h);
-    (h.finish() % workers as u64) as usize
+    // The high half of `hash * workers`: as even as `hash % workers`, without a division (tens of cycles, a
+    // cost per element on the thread that hands the elements out).
+    ((u128::from(h.finish()) * workers as u128) >> 64) as usize
 }
 
 struct Work<I, O> {
