@@ -163,6 +163,9 @@ impl<T: Send + 'static> Pipeline<T> {
 
     /// Assigns each element to windows of `window_fn` by its timestamp (an element may land in several
     /// sliding windows, hence `Clone`). Keeps the allowed lateness.
+    ///
+    /// The DoFn applied next does the assignment, on the worker thread that owns each element's key (the
+    /// run does it if no DoFn follows): the outputs are those of assigning every element first.
     pub fn window_into(self, window_fn: WindowFn) -> Self
     where
         T: Clone,
