@@ -283,7 +283,7 @@ fn a_replay_drops_what_a_live_run_would_find_late() {
     assert_eq!(windows, ["a: 1 in [6000, 7000)", "a: 1 in [10000, 11000)", "b: 1 in [12000, 13000)"]);
 }
 
-/// Outputs each element's key with the running count of its key.
+/// Outputs each element's key and value with the running count of its key.
 #[dofn]
 #[derive(Clone, Default)]
 struct RunningCount {
@@ -294,10 +294,11 @@ struct RunningCount {
 #[dofn]
 impl RunningCount {
     #[process_element]
-    fn process(&self, cx: &mut ProcessContext<(u64, u64), (u64, u64)>, #[state_id("n")] n: &mut Value<u64>) {
+    fn process(&self, cx: &mut ProcessContext<(u64, u64), (u64, u64, u64)>, #[state_id("n")] n: &mut Value<u64>) {
         let count = n.read().copied().unwrap_or(0) + 1;
         n.write(count);
-        cx.output((cx.element().0, count));
+        let &(key, value) = cx.element();
+        cx.output((key, count, value));
     }
 }
 
@@ -310,12 +311,56 @@ fn a_bounded_input_of_many_bundles_processes_every_element_once_in_order_per_key
         let result = Pipeline::from_values(input).with_workers(workers).apply(RunningCount::default()).run().unwrap();
         assert_eq!(result.outputs().len() as u64, n, "{workers} workers: one output per element");
         let mut last = vec![0u64; keys as usize];
-        for &(key, count) in result.values() {
+        for &(key, count, value) in result.values() {
             assert_eq!(count, last[key as usize] + 1, "{workers} workers: key {key} counts up by one");
+            assert_eq!(value, key + (count - 1) * keys, "{workers} workers: key {key}'s elements in input order");
             last[key as usize] = count;
         }
         let expected = |k: u64| n / keys + u64::from(k < n % keys);
         assert!((0..keys).all(|k| last[k as usize] == expected(k)), "{workers} workers: final counts");
         assert_eq!(result.metrics_of("RunningCount").elements_processed, n);
     }
+}
+
+#[test]
+fn big_steps_split_across_workers_give_the_same_outputs_per_key_and_window() {
+    // Steps of 10,000 elements (big enough to be split by every thread in parallel), sliding windows of
+    // 40 ms every 20 ms (each element in two windows), 97 keys.
+    let mut stream = TestStream::new();
+    for step in 0..4u64 {
+        let elements = (step * 10_000..(step + 1) * 10_000).map(|i| ((i * 31 % 97, i), ms((i / 100) as i64)));
+        stream = stream.add_elements(elements).advance_watermark_to(ms(((step + 1) * 100) as i64));
+    }
+    let sliding = WindowFn::sliding(Duration::from_millis(40), Duration::from_millis(20));
+    let run = |workers| {
+        let p = Pipeline::from_test_stream(stream.clone()).window_into(sliding).with_workers(workers);
+        let result = p.apply(RunningCount::default()).run().unwrap();
+        let out: Vec<(i64, u64, u64, u64)> =
+            result.outputs().iter().map(|o| (o.window.start().millis(), o.value.0, o.value.1, o.value.2)).collect();
+        // Per key and window, the n-th output counts n and carries the key's n-th element in the window.
+        let mut seen = std::collections::HashMap::<(i64, u64), (u64, Option<u64>)>::new();
+        for &(w, k, count, value) in &out {
+            let (last_count, last_value) = seen.entry((w, k)).or_default();
+            assert_eq!(count, *last_count + 1, "{workers} workers: ({w}, {k}) counts up by one");
+            assert!(last_value.is_none_or(|v| v < value), "{workers} workers: ({w}, {k}) in input order");
+            (*last_count, *last_value) = (count, Some(value));
+        }
+        let mut out: Vec<(i64, u64, u64)> = out.into_iter().map(|(w, k, c, _)| (w, k, c)).collect();
+        out.sort();
+        out
+    };
+    let one = run(1);
+    assert_eq!(one.len(), 80_000, "every element in two windows");
+    // Per key and window, the running counts are 1, 2, ..., the number of the key's elements in the window.
+    let mut expected = std::collections::BTreeMap::<(i64, u64), u64>::new();
+    for i in 0..40_000u64 {
+        let t = (i / 100) as i64;
+        for start in [t - t.rem_euclid(20) - 20, t - t.rem_euclid(20)] {
+            *expected.entry((start, i * 31 % 97)).or_default() += 1;
+        }
+    }
+    let finals: std::collections::BTreeMap<(i64, u64), u64> = one.iter().map(|&(w, k, c)| ((w, k), c)).collect();
+    assert_eq!(finals, expected);
+    assert_eq!(run(2), one);
+    assert_eq!(run(3), one);
 }
