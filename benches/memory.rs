@@ -10,8 +10,8 @@
 //! 2. W4's peak memory after 10, 100 and 300 windows (100,000 elements per 1 s window, 100,000
 //!    keys): in a [`Harness`] (advancing the watermark after each bundle, as a pipeline does), and in a
 //!    pipeline fed through a bounded channel (so that the input is never all in memory) on 1 and 2 workers.
-//! 3. W4 at its full size, 10 M elements (100 windows), once: the baseline and the DoFn on 1 and 2 workers,
-//!    side by side (the `workloads` bench runs a fifth of it under criterion).
+//! 3. W4 at its full size, 10 M elements (100 windows), once: the baseline on 1 and 2 threads and the DoFn on
+//!    1 and 2 workers, side by side (the `workloads` bench runs a fifth of it under criterion).
 
 mod support;
 
@@ -232,13 +232,19 @@ fn w4_full() {
         let start = std::time::Instant::now();
         let outputs = run(input);
         let s = start.elapsed().as_secs_f64();
-        println!("{name:<16} {s:>6.3} s  {:>6.2} M elements/s  ({outputs} outputs)", N as f64 / s / 1e6);
+        println!("{name:<18} {s:>6.3} s  {:>6.2} M elements/s  ({outputs} outputs)", N as f64 / s / 1e6);
         s
     };
     let b = time("baseline", &|i| baselines::w4(i).len());
+    let b2 = time("baseline 2 threads", &|i| baselines::w4_two_threads(i).len());
     let one = time("dofn 1 worker", &|i| runs::w4(i, 1).outputs().len());
     let two = time("dofn 2 workers", &|i| runs::w4(i, 2).outputs().len());
-    println!("dofn 1 worker / baseline: {:.3}; 2 workers / 1 worker: {:.2}x", b / one, one / two);
+    println!(
+        "dofn 1 worker / baseline: {:.3}; 2 workers / 1 worker: {:.2}x; baseline 2 threads / 1: {:.2}x",
+        b / one,
+        one / two,
+        b / b2
+    );
     println!();
 }
 

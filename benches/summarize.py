@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints criterion's results for `cargo bench --bench workloads` as markdown tables: median time per run,
-elements/s, and the ratios BENCHMARKS.md reports (dofn / baseline, 2 workers / 1 worker).
+elements/s, and the ratios BENCHMARKS.md reports (dofn / baseline, 2 workers / 1 worker, and the baseline on
+two threads / one).
 
     python3 benches/summarize.py [target-dir]   # default: $CARGO_TARGET_DIR or ./target
 """
@@ -57,11 +58,14 @@ for group in GROUPS:
         rate = r["elements"] / r["ns"] * 1e3
         base = "baseline_streaming" if "streaming" in f else "baseline" if "baseline" in results else "hashmap"
         ratio = ""
-        if not f.startswith(("baseline", "hashmap")) and base in results:
+        if (not f.startswith(("baseline", "hashmap")) or f.endswith("_2_threads")) and base in results:
             ratio = f"{results[base]['ns'] / r['ns']:.3f}"
         print(f"| {f} | {r['ns'] / 1e6:,.1f} ms [{r['low'] / 1e6:,.1f}, {r['high'] / 1e6:,.1f}] | {rate:,.2f} | {ratio} |")
     for suffix in ("", "_timer"):
         one, two = results.get(f"dofn_1_worker{suffix}"), results.get(f"dofn_2_workers{suffix}")
         if one and two:
             print(f"\n2 workers / 1 worker{suffix.replace('_', ' ')}: {one['ns'] / two['ns']:.2f}x")
+    one, two = results.get("baseline"), results.get("baseline_2_threads")
+    if one and two:
+        print(f"baseline, 2 threads / 1 thread: {one['ns'] / two['ns']:.2f}x")
     print()

@@ -41,6 +41,8 @@ fn w1_counter(c: &mut Criterion) {
             let got = Checksum::of(runs::w1(input.clone(), workers).values().copied());
             assert_eq!(got, expected, "{name}: the DoFn on {workers} workers and the baseline disagree");
         }
+        let two = Checksum::of(baselines::w1_two_threads(input.clone()));
+        assert_eq!(two, expected, "{name}: the two-thread baseline disagrees");
         let sum = baselines::w1_streaming(input.clone());
         assert_eq!(sum, expected.sum, "{name}: the streaming baseline disagrees");
         assert_eq!(runs::w1_streaming(input.clone(), 1), sum, "{name}: the streaming DoFn disagrees");
@@ -48,6 +50,9 @@ fn w1_counter(c: &mut Criterion) {
         g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
         g.bench_function("baseline", |b| {
             b.iter_batched(|| input.clone(), |i| black_box(baselines::w1(i)), BatchSize::PerIteration)
+        });
+        g.bench_function("baseline_2_threads", |b| {
+            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_two_threads(i)), BatchSize::PerIteration)
         });
         for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
             g.bench_function(id, |b| {
@@ -113,12 +118,17 @@ fn w4_fixed_windows(c: &mut Criterion) {
         let got = Checksum::of(runs::w4(input.clone(), workers).values().map(pair_code));
         assert_eq!(got, expected, "W4: the DoFn on {workers} workers and the baseline disagree");
     }
+    let two = Checksum::of(baselines::w4_two_threads(input.clone()).iter().map(pair_code));
+    assert_eq!(two, expected, "W4: the two-thread baseline disagrees");
     let got = Checksum::of(runs::w4_timer(input.clone(), 1).values().map(pair_code));
     assert_eq!(got, expected, "W4: the DoFn with a timer and the baseline disagree");
     let mut g = c.benchmark_group("w4_fixed_windows");
     g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
     g.bench_function("baseline", |b| {
         b.iter_batched(|| input.clone(), |i| black_box(baselines::w4(i)), BatchSize::PerIteration)
+    });
+    g.bench_function("baseline_2_threads", |b| {
+        b.iter_batched(|| input.clone(), |i| black_box(baselines::w4_two_threads(i)), BatchSize::PerIteration)
     });
     for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
         g.bench_function(id, |b| {

@@ -24,6 +24,42 @@ pub fn w1(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
     out
 }
 
+/// Runs `part(0)` here and `part(1)` on a second thread; returns both results, in that order.
+fn on_two_threads<R: Send>(part: impl Fn(u64) -> R + Sync) -> (R, R) {
+    std::thread::scope(|s| {
+        let second = s.spawn(|| part(1));
+        let first = part(0);
+        (first, second.join().expect("the second thread runs to the end"))
+    })
+}
+
+/// Which of two threads a key belongs to in the two-thread baselines.
+#[inline]
+fn half_of(key: u64) -> u64 {
+    super::mix(key) & 1
+}
+
+/// W1 on two threads, hand-written: each thread reads the whole input and counts the keys of its half, in
+/// its own map (no coordination but the final join); the outputs are concatenated. What the hardware gives
+/// two threads on this workload, to set the runner's 2-worker figures against.
+pub fn w1_two_threads(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
+    let (mut first, mut second) = on_two_threads(|half| {
+        let mut counts: HashMap<u64, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(input.len() / 2 + input.len() / 16);
+        for &((key, _value), _ts) in &input {
+            if half_of(key) == half {
+                let count = counts.entry(key).or_insert(0);
+                *count += 1;
+                out.push(*count);
+            }
+        }
+        out
+    });
+    drop(input);
+    first.append(&mut second);
+    first
+}
+
 /// W1 streaming its outputs: the same loop, adding the counts up instead of collecting them.
 pub fn w1_streaming(input: Vec<((u64, u64), Instant)>) -> u64 {
     let mut counts: HashMap<u64, u64> = HashMap::new();
@@ -177,6 +213,20 @@ pub fn w3(stream: TestStream<(u64, Event)>) -> Vec<Enriched> {
 /// W4 by hand: a `HashMap` of counts per window, windows in a `BTreeMap` by start; when the watermark passes
 /// a window's end its counts are output and its map dropped.
 pub fn w4(stream: TestStream<(u64, u64)>) -> Vec<(u64, u64)> {
+    w4_keys(&stream, |_| true)
+}
+
+/// W4 on two threads, hand-written as [`w1_two_threads`]: each thread reads the whole stream and keeps the
+/// windows of its half of the keys.
+pub fn w4_two_threads(stream: TestStream<(u64, u64)>) -> Vec<(u64, u64)> {
+    let (mut first, mut second) = on_two_threads(|half| w4_keys(&stream, |key| half_of(key) == half));
+    drop(stream);
+    first.append(&mut second);
+    first
+}
+
+/// W4 over the keys for which `keep` holds.
+fn w4_keys(stream: &TestStream<(u64, u64)>, keep: impl Fn(u64) -> bool) -> Vec<(u64, u64)> {
     let size = W4_WINDOW.millis();
     let mut windows: BTreeMap<i64, HashMap<u64, u64>> = BTreeMap::new();
     let mut watermark = Instant::MIN;
@@ -194,6 +244,9 @@ pub fn w4(stream: TestStream<(u64, u64)>) -> Vec<(u64, u64)> {
             TestEvent::Elements(values) => {
                 for v in values {
                     let (key, _) = v.value;
+                    if !keep(key) {
+                        continue;
+                    }
                     let ts = v.timestamp.millis();
                     let start = ts - ts.rem_euclid(size);
                     if Instant::from_millis(start + size - 1) < watermark {
