@@ -61,7 +61,7 @@ for group in GROUPS:
         if (not f.startswith(("baseline", "hashmap")) or f.endswith("_2_threads")) and base in results:
             ratio = f"{results[base]['ns'] / r['ns']:.3f}"
         print(f"| {f} | {r['ns'] / 1e6:,.1f} ms [{r['low'] / 1e6:,.1f}, {r['high'] / 1e6:,.1f}] | {rate:,.2f} | {ratio} |")
-    for suffix in ("", "_timer"):
+    for suffix in ("", "_timer", "_streaming"):
         one, two = results.get(f"dofn_1_worker{suffix}"), results.get(f"dofn_2_workers{suffix}")
         if one and two:
             print(f"\n2 workers / 1 worker{suffix.replace('_', ' ')}: {one['ns'] / two['ns']:.2f}x")

@@ -45,7 +45,9 @@ fn w1_counter(c: &mut Criterion) {
         assert_eq!(two, expected, "{name}: the two-thread baseline disagrees");
         let sum = baselines::w1_streaming(input.clone());
         assert_eq!(sum, expected.sum, "{name}: the streaming baseline disagrees");
-        assert_eq!(runs::w1_streaming(input.clone(), 1), sum, "{name}: the streaming DoFn disagrees");
+        for workers in [1, 2] {
+            assert_eq!(runs::w1_streaming(input.clone(), workers), sum, "{name}: the streaming DoFn disagrees");
+        }
         let mut g = c.benchmark_group(name);
         g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
         g.bench_function("baseline", |b| {
@@ -63,9 +65,11 @@ fn w1_counter(c: &mut Criterion) {
         g.bench_function("baseline_streaming", |b| {
             b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_streaming(i)), BatchSize::PerIteration)
         });
-        g.bench_function("dofn_1_worker_streaming", |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(runs::w1_streaming(i, 1)), BatchSize::PerIteration)
-        });
+        for (id, workers) in [("dofn_1_worker_streaming", 1), ("dofn_2_workers_streaming", 2)] {
+            g.bench_function(id, |b| {
+                b.iter_batched(|| input.clone(), |i| black_box(runs::w1_streaming(i, workers)), BatchSize::PerIteration)
+            });
+        }
         g.finish();
     }
 }
