@@ -219,3 +219,37 @@ fn windows_are_assigned_at_the_end_of_a_pipeline_and_reassigned_per_copy() {
         assert_eq!(out.values().copied().collect::<Vec<_>>(), [(0, 10), (5, 15), (15, 25), (20, 30)]);
     }
 }
+
+/// Keeps a value per key and window, and fails to report key "bad" when its window expires.
+#[dofn]
+#[derive(Clone, Default)]
+struct FailingExpiry {
+    #[state_id("n")]
+    n: StateSpec<Value<u32>>,
+}
+
+#[dofn]
+impl FailingExpiry {
+    #[process_element]
+    fn process(&self, _cx: &mut ProcessContext<(&'static str, u32), String>, #[state_id("n")] n: &mut Value<u32>) {
+        n.write(1);
+    }
+
+    #[on_window_expiration]
+    fn expired(&self, Key(k): Key<&&'static str>) -> Result<(), String> {
+        if *k == "bad" { Err(format!("cannot report {k}")) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn a_failed_expiration_names_key_and_window_and_the_windows_state_is_cleared_all_the_same() {
+    let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(10)));
+    let mut h = Harness::new(FailingExpiry::default(), strategy).unwrap();
+    h.add_elements([(("good", 1), ms(1)), (("bad", 2), ms(2)), (("other", 3), ms(3)), (("later", 4), ms(12))]).unwrap();
+    assert_eq!(h.live_records(), 4);
+    let msg = h.advance_watermark_to(ms(10)).unwrap_err().to_string();
+    assert!(msg.contains("on_window_expiration") && msg.contains("FailingExpiry"), "{msg}");
+    assert!(msg.contains("\"bad\"") && msg.contains("cannot report bad"), "{msg}");
+    assert!(msg.contains("window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:00.010Z)"), "{msg}");
+    assert_eq!(h.live_records(), 1, "the expired window's records are all gone; the next window's stays");
+}
