@@ -56,6 +56,11 @@ fn w1_counter(c: &mut Criterion) {
         g.bench_function("baseline_2_threads", |b| {
             b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_two_threads(i)), BatchSize::PerIteration)
         });
+        if keys == 1_000 {
+            g.bench_function("reference_collect_outputs", |b| {
+                b.iter_batched(|| input.clone(), |i| black_box(baselines::collect_outputs(i)), BatchSize::PerIteration)
+            });
+        }
         for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
             g.bench_function(id, |b| {
                 b.iter_batched(|| input.clone(), |i| black_box(runs::w1(i, workers)), BatchSize::PerIteration)

@@ -5,8 +5,10 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use dofn::context::WindowedValue;
 use dofn::testing::{TestEvent, TestStream};
 use dofn::time::Instant;
+use dofn::window::Window;
 use hashbrown::HashMap;
 
 use super::dofns::{Enriched, Event, MAX_BUFFER_SIZE, STALE_AFTER, W2_DELAY, rpc};
@@ -20,6 +22,16 @@ pub fn w1(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
         let count = counts.entry(key).or_insert(0);
         *count += 1;
         out.push(*count);
+    }
+    out
+}
+
+/// Not a workload: what collecting one 32-byte `WindowedValue<u64>` per W1 element costs by itself, pushed
+/// one at a time into a `Vec` that grows (as `Pipeline::run` collects outputs) — the floor under W1's `run()`.
+pub fn collect_outputs(input: Vec<((u64, u64), Instant)>) -> Vec<WindowedValue<u64>> {
+    let mut out = Vec::new();
+    for ((_key, value), ts) in input {
+        out.push(WindowedValue::new(value, ts, Window::GLOBAL));
     }
     out
 }
