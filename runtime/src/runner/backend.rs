@@ -116,44 +116,28 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
     }
 
     fn remove(&mut self, id: RecordId) -> Option<(K, Window, S, T)> {
-        let slot = self.slots.get_mut(id.index as usize)?;
-        if slot.generation != id.generation {
-            return None;
-        }
-        let e = slot.entry.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        let hash = self.hasher.hash_one((&e.key, &e.window));
-        if let Ok(found) = self.index.find_entry(hash, |&i| i == id.index) {
-            found.remove();
-        }
-        self.free.push(id.index);
+        let e = self.take(id)?;
+        self.unindex(id.index, &e);
         Some((e.key, e.window, e.state, e.timers))
     }
 
     fn remove_many(&mut self, ids: &[RecordId], mut each: impl FnMut(K, Window, S, T)) {
         // Few records: find each one's index entry by its hash. Many (an eighth of the table or more): take
         // them all, then sweep the index once, in memory order, which costs less than as many random probes.
-        if ids.len() < self.index.len() / 8 {
-            for &id in ids {
-                if let Some((key, window, state, timers)) = self.remove(id) {
-                    each(key, window, state, timers);
-                }
-            }
-            return;
-        }
-        let mut removed = vec![0u64; self.slots.len().div_ceil(64)];
+        let sweep = ids.len() >= self.index.len() / 8;
+        let mut removed = vec![0u64; if sweep { self.slots.len().div_ceil(64) } else { 0 }];
         for &id in ids {
-            let Some(slot) = self.slots.get_mut(id.index as usize) else { continue };
-            if slot.generation != id.generation {
-                continue;
+            let Some(e) = self.take(id) else { continue };
+            if sweep {
+                removed[id.index as usize / 64] |= 1 << (id.index % 64);
+            } else {
+                self.unindex(id.index, &e);
             }
-            let Some(e) = slot.entry.take() else { continue };
-            slot.generation = slot.generation.wrapping_add(1);
-            removed[id.index as usize / 64] |= 1 << (id.index % 64);
-            self.free.push(id.index);
             each(e.key, e.window, e.state, e.timers);
         }
-        self.index.retain(|&mut i| removed[i as usize / 64] & (1 << (i % 64)) == 0);
+        if sweep {
+            self.index.retain(|&mut i| removed[i as usize / 64] & (1 << (i % 64)) == 0);
+        }
     }
 
     fn len(&self) -> usize {
@@ -162,6 +146,27 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
 }
 
 impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
+    /// Takes the entry of a live record out of its slot, making the id stale and the slot free; the index
+    /// still points at the slot.
+    fn take(&mut self, id: RecordId) -> Option<Entry<K, S, T>> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.generation != id.generation {
+            return None;
+        }
+        let e = slot.entry.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(id.index);
+        Some(e)
+    }
+
+    /// Removes the index's entry for slot `index`, which held `e`.
+    fn unindex(&mut self, index: u32, e: &Entry<K, S, T>) {
+        let hash = self.hasher.hash_one((&e.key, &e.window));
+        if let Ok(found) = self.index.find_entry(hash, |&i| i == index) {
+            found.remove();
+        }
+    }
+
     #[cold]
     fn create(&mut self, key: &K, window: Window, hash: u64) -> RecordId {
         let entry = Entry { key: key.clone(), window, state: S::default(), timers: T::default() };
