@@ -14,6 +14,7 @@ use crate::timer::{Queued, TimeDomain, TimerEnv, TimerRecord, TimerSlot};
 use crate::window::{Window, WindowingStrategy};
 
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
+use super::pipeline::{Assign, Step};
 
 /// A timer (or hold) queue entry. Ordered by time, then by the order entries were made.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -191,17 +192,29 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result
     }
 
-    /// One step of a pipeline: [`Executor::writing_into`], with a panic of a callback turned into
-    /// [`Error::Panicked`]; after one, every step fails the same way.
+    /// One step of a pipeline as one bundle, outputs written to the end of `out`: assigns windows to `batch`
+    /// (if `assign`), processes it (emptying it), advances the clock and the watermark to `time`, finishes the
+    /// bundle. A panic of a callback becomes [`Error::Panicked`]; after one, every step fails the same way.
     pub(crate) fn run_step(
         &mut self,
+        batch: &mut Vec<WindowedValue<F::Input>>,
+        assign: Option<&Assign<F::Input>>,
+        time: Step,
         out: &mut Vec<WindowedValue<F::Output>>,
-        f: impl FnOnce(&mut Self) -> Result<(), Error>,
     ) -> Result<(), Error> {
         if let Some(message) = &self.poisoned {
             return Err(Error::Panicked { dofn: F::NAME, message: message.clone() });
         }
-        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, f)));
+        if let Some(assign) = assign {
+            assign.run(batch, 0);
+        }
+        let run = |executor: &mut Self| {
+            executor.process_batch(batch)?;
+            executor.advance_processing_time(time.processing_time)?;
+            executor.advance_watermark(time.watermark)?;
+            executor.finish_bundle()
+        };
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, run)));
         step.unwrap_or_else(|payload| {
             let message = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
                 (Some(s), _) => (*s).to_string(),

@@ -567,17 +567,8 @@ struct Stage<F: DoFn> {
 impl<F: DoFn> Node<F::Output> for Stage<F> {
     fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
-        if let Some(assign) = &self.assign {
-            assign.run(&mut self.buffer, 0);
-        }
-        let buffer = &mut self.buffer;
         // Outputs go straight into `out`.
-        self.executor.run_step(out, |executor| {
-            executor.process_batch(buffer)?;
-            executor.advance_processing_time(step.processing_time)?;
-            executor.advance_watermark(step.watermark)?;
-            executor.finish_bundle()
-        })?;
+        self.executor.run_step(&mut self.buffer, self.assign.as_ref(), step, out)?;
         Ok(Some(Step { watermark: self.executor.output_watermark(), processing_time: step.processing_time }))
     }
 

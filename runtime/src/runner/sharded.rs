@@ -67,8 +67,8 @@ struct Work<I, O> {
     elements: Vec<WindowedValue<I>>,
     /// An empty vector for the outputs (handed back and forth, so that steady state allocates nothing).
     outputs: Vec<WindowedValue<O>>,
-    processing_time: Instant,
-    watermark: Instant,
+    /// The watermark and clock to advance to after the elements.
+    time: Step,
 }
 
 struct Done<I, O> {
@@ -157,16 +157,8 @@ fn work<F: DoFn>(
 ) {
     while let Ok(command) = receive(&commands) {
         match command {
-            Command::Step(Work { mut elements, mut outputs, processing_time, watermark }) => {
-                if let Some(assign) = &assign {
-                    assign.run(&mut elements, 0);
-                }
-                let result = executor.run_step(&mut outputs, |executor| {
-                    executor.process_batch(&mut elements)?;
-                    executor.advance_processing_time(processing_time)?;
-                    executor.advance_watermark(watermark)?;
-                    executor.finish_bundle()
-                });
+            Command::Step(Work { mut elements, mut outputs, time }) => {
+                let result = executor.run_step(&mut elements, assign.as_ref(), time, &mut outputs);
                 let done = Done { elements, outputs, output_watermark: executor.output_watermark(), result };
                 if replies.send(Reply::Stepped(done)).is_err() {
                     return;
@@ -214,24 +206,11 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         }
         let (local_batch, batches) = self.batches.split_at_mut(1);
         for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
-            let work = Work {
-                elements: std::mem::take(batch),
-                outputs: std::mem::take(&mut worker.spare),
-                processing_time: step.processing_time,
-                watermark: step.watermark,
-            };
+            let work = Work { elements: std::mem::take(batch), outputs: std::mem::take(&mut worker.spare), time: step };
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
         // Shard 0, here, while the workers run theirs; its outputs come first.
-        if let Some(assign) = &self.assign {
-            assign.run(&mut local_batch[0], 0);
-        }
-        let local_result = self.local.run_step(out, |executor| {
-            executor.process_batch(&mut local_batch[0])?;
-            executor.advance_processing_time(step.processing_time)?;
-            executor.advance_watermark(step.watermark)?;
-            executor.finish_bundle()
-        });
+        let local_result = self.local.run_step(&mut local_batch[0], self.assign.as_ref(), step, out);
         let mut watermark = self.local.output_watermark();
         let mut first_error = local_result.err();
         for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
