@@ -12,7 +12,8 @@ mod support;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 use support::{Checksum, baselines, enriched_code, pair_code, runs};
 
@@ -50,30 +51,18 @@ fn w1_counter(c: &mut Criterion) {
         }
         let mut g = c.benchmark_group(name);
         g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
-        g.bench_function("baseline", |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1(i)), BatchSize::PerIteration)
-        });
-        g.bench_function("baseline_2_threads", |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_two_threads(i)), BatchSize::PerIteration)
-        });
+        bench(&mut g, "baseline", &input, baselines::w1);
+        bench(&mut g, "baseline_2_threads", &input, baselines::w1_two_threads);
         if keys == 1_000 {
-            g.bench_function("reference_collect_outputs", |b| {
-                b.iter_batched(|| input.clone(), |i| black_box(baselines::collect_outputs(i)), BatchSize::PerIteration)
-            });
+            bench(&mut g, "reference_collect_outputs", &input, baselines::collect_outputs);
         }
         for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
-            g.bench_function(id, |b| {
-                b.iter_batched(|| input.clone(), |i| black_box(runs::w1(i, workers)), BatchSize::PerIteration)
-            });
+            bench(&mut g, id, &input, |i| runs::w1(i, workers));
         }
         // Outputs handed to a sink as they are made (`run_with`) instead of collected (`run`).
-        g.bench_function("baseline_streaming", |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(baselines::w1_streaming(i)), BatchSize::PerIteration)
-        });
+        bench(&mut g, "baseline_streaming", &input, baselines::w1_streaming);
         for (id, workers) in [("dofn_1_worker_streaming", 1), ("dofn_2_workers_streaming", 2)] {
-            g.bench_function(id, |b| {
-                b.iter_batched(|| input.clone(), |i| black_box(runs::w1_streaming(i, workers)), BatchSize::PerIteration)
-            });
+            bench(&mut g, id, &input, |i| runs::w1_streaming(i, workers));
         }
         g.finish();
     }
@@ -88,12 +77,8 @@ fn w2_bag_timer(c: &mut Criterion) {
     assert_eq!(got.len, 1000, "W2: each key's timer fires once, at the end");
     let mut g = c.benchmark_group("w2_bag_timer");
     g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
-    g.bench_function("baseline", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(baselines::w2(i)), BatchSize::PerIteration)
-    });
-    g.bench_function("dofn_1_worker", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(runs::w2(i, 1)), BatchSize::PerIteration)
-    });
+    bench(&mut g, "baseline", &input, baselines::w2);
+    bench(&mut g, "dofn_1_worker", &input, |i| runs::w2(i, 1));
     g.finish();
 }
 
@@ -108,13 +93,9 @@ fn w3_batched_rpc(c: &mut Criterion) {
     }
     let mut g = c.benchmark_group("w3_batched_rpc");
     g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
-    g.bench_function("baseline", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(baselines::w3(i)), BatchSize::PerIteration)
-    });
+    bench(&mut g, "baseline", &input, baselines::w3);
     for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
-        g.bench_function(id, |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(runs::w3(i, workers)), BatchSize::PerIteration)
-        });
+        bench(&mut g, id, &input, |i| runs::w3(i, workers));
     }
     g.finish();
 }
@@ -133,22 +114,20 @@ fn w4_fixed_windows(c: &mut Criterion) {
     assert_eq!(got, expected, "W4: the DoFn with a timer and the baseline disagree");
     let mut g = c.benchmark_group("w4_fixed_windows");
     g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
-    g.bench_function("baseline", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(baselines::w4(i)), BatchSize::PerIteration)
-    });
-    g.bench_function("baseline_2_threads", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(baselines::w4_two_threads(i)), BatchSize::PerIteration)
-    });
+    bench(&mut g, "baseline", &input, baselines::w4);
+    bench(&mut g, "baseline_2_threads", &input, baselines::w4_two_threads);
     for (id, workers) in [("dofn_1_worker", 1), ("dofn_2_workers", 2)] {
-        g.bench_function(id, |b| {
-            b.iter_batched(|| input.clone(), |i| black_box(runs::w4(i, workers)), BatchSize::PerIteration)
-        });
+        bench(&mut g, id, &input, |i| runs::w4(i, workers));
     }
     // The same counts output by an event-time timer at each window's end instead.
-    g.bench_function("dofn_1_worker_timer", |b| {
-        b.iter_batched(|| input.clone(), |i| black_box(runs::w4_timer(i, 1)), BatchSize::PerIteration)
-    });
+    bench(&mut g, "dofn_1_worker_timer", &input, |i| runs::w4_timer(i, 1));
     g.finish();
+}
+
+/// Registers `run` as `id` in `g`, timed on a fresh clone of `input` per iteration (cloned outside the timed
+/// part; the result is dropped outside it).
+fn bench<I: Clone, R>(g: &mut BenchmarkGroup<'_, WallTime>, id: &str, input: &I, run: impl Fn(I) -> R) {
+    g.bench_function(id, |b| b.iter_batched(|| input.clone(), |i| black_box(run(i)), BatchSize::PerIteration));
 }
 
 fn config() -> Criterion {
