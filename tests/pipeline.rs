@@ -323,6 +323,32 @@ fn a_bounded_input_of_many_bundles_processes_every_element_once_in_order_per_key
 }
 
 #[test]
+fn run_keeps_the_outputs_in_the_order_run_with_hands_them_over() {
+    // Several bundles, each worker's outputs of a step in a part of their own: read in order, indexed, or
+    // taken as one vector, they are what `run_with` hands to its sink, in the same order.
+    let (n, keys) = (50_000u64, 1_000u64);
+    let input = move || (0..n).map(move |i| ((i % keys, i), ms(i as i64)));
+    for workers in [1, 2, 3] {
+        let pipeline = || Pipeline::from_values(input()).with_workers(workers).apply(RunningCount::default());
+        let mut streamed = Vec::new();
+        pipeline().run_with(|o| streamed.push((o.value, o.timestamp))).unwrap();
+        let result = pipeline().run().unwrap();
+        let outputs = result.outputs();
+        assert_eq!(outputs.len(), streamed.len(), "{workers} workers");
+        assert!(outputs.iter().map(|o| (o.value, o.timestamp)).eq(streamed.iter().copied()), "{workers} workers");
+        if workers > 1 {
+            assert!(outputs.parts().len() > 1, "{workers} workers: the workers' outputs stay apart");
+        }
+        for i in [0, 1, 16_383, 16_384, 25_000, 49_999] {
+            assert_eq!((outputs[i].value, outputs[i].timestamp), streamed[i], "{workers} workers: output {i}");
+        }
+        assert!(outputs.get(streamed.len()).is_none());
+        let all = result.into_outputs();
+        assert!(all.iter().map(|o| (o.value, o.timestamp)).eq(streamed.iter().copied()), "{workers} workers");
+    }
+}
+
+#[test]
 fn big_steps_split_across_workers_give_the_same_outputs_per_key_and_window() {
     // Steps of 10,000 elements (big enough to be split by every thread in parallel), sliding windows of
     // 40 ms every 20 ms (each element in two windows), 97 keys.

@@ -25,11 +25,13 @@
 
 mod backend;
 mod executor;
+mod outputs;
 mod pipeline;
 mod sharded;
 
 pub use crate::metrics::Metrics;
 pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
+pub use outputs::{Iter, MainOutputs};
 pub use pipeline::{Pipeline, PipelineResult};
 
 pub(crate) use executor::Executor;

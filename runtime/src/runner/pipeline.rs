@@ -7,6 +7,7 @@ use crate::dofn::DoFn;
 use crate::error::Error;
 use crate::metrics::Metrics;
 use crate::runner::Executor;
+use crate::runner::outputs::{MainOutputs, Parts};
 use crate::runner::sharded::Sharded;
 use crate::testing::{TestEvent, TestStream};
 use crate::time::{Duration, Instant};
@@ -23,6 +24,12 @@ pub(crate) struct Step {
 pub(crate) trait Node<T>: Send {
     /// Runs one step, appending the elements it produced to `out`; `None` once the input is exhausted.
     fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error>;
+    /// Runs one step like [`Node::step`], adding its elements to `parts`: a node whose elements are made in
+    /// several vectors (a sharded DoFn: one per worker) hands those over without copying them; others append
+    /// to the last part.
+    fn step_parts(&mut self, parts: &mut Parts<T>) -> Result<Option<Step>, Error> {
+        self.step(parts.last())
+    }
     /// Ends the run: tears DoFns down and hands over tagged outputs and metrics, upstream first.
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error>;
 }
@@ -229,24 +236,28 @@ impl<T: Send + 'static> Pipeline<T> {
 
     /// Runs the pipeline to the end of its input and returns everything it output.
     pub fn run(self) -> Result<PipelineResult<T>, Error> {
-        // The last node appends straight to the result.
-        let mut outputs = Vec::new();
-        let summary = self.drive(&mut outputs, |_| {})?;
-        Ok(PipelineResult { outputs, tagged: summary.tagged, metrics: summary.metrics })
+        // The outputs stay in the vectors they are made in (one per worker and step on several workers).
+        let mut parts = Parts::default();
+        let summary = self.drive(|root| root.step_parts(&mut parts))?;
+        Ok(PipelineResult { outputs: parts.finish(), tagged: summary.tagged, metrics: summary.metrics })
     }
 
     /// Runs the pipeline, handing each main output to `sink` as soon as it is produced; returns the tagged
     /// outputs and metrics at the end.
     pub fn run_with(self, mut sink: impl FnMut(WindowedValue<T>)) -> Result<PipelineResult<T>, Error> {
         let mut batch = Vec::new();
-        let summary = self.drive(&mut batch, |batch| batch.drain(..).for_each(&mut sink))?;
-        Ok(PipelineResult { outputs: Vec::new(), tagged: summary.tagged, metrics: summary.metrics })
+        let summary = self.drive(|root| {
+            let step = root.step(&mut batch)?;
+            batch.drain(..).for_each(&mut sink);
+            Ok(step)
+        })?;
+        Ok(PipelineResult { outputs: MainOutputs::default(), tagged: summary.tagged, metrics: summary.metrics })
     }
 
+    /// Runs `step` on the pipeline's last node until the input ends, then finishes the nodes.
     fn drive(
         mut self,
-        batch: &mut Vec<WindowedValue<T>>,
-        mut each: impl FnMut(&mut Vec<WindowedValue<T>>),
+        mut step: impl FnMut(&mut dyn Node<T>) -> Result<Option<Step>, Error>,
     ) -> Result<Summary, Error> {
         if let Some(error) = self.error {
             return Err(error);
@@ -254,12 +265,9 @@ impl<T: Send + 'static> Pipeline<T> {
         self.root = windowed(self.root, self.assign.take());
         let mut summary = Summary::default();
         let result = loop {
-            match self.root.step(batch) {
-                Ok(Some(_)) => each(batch),
-                Ok(None) => {
-                    each(batch);
-                    break Ok(());
-                }
+            match step(self.root.as_mut()) {
+                Ok(Some(_)) => {}
+                Ok(None) => break Ok(()),
                 Err(e) => break Err(e),
             }
         };
@@ -271,14 +279,14 @@ impl<T: Send + 'static> Pipeline<T> {
 /// The outputs of a finished run: main outputs in the order they were produced, tagged outputs, and each
 /// DoFn's metrics.
 pub struct PipelineResult<T> {
-    outputs: Vec<WindowedValue<T>>,
+    outputs: MainOutputs<T>,
     tagged: TaggedOutputs,
     metrics: Vec<(&'static str, Metrics)>,
 }
 
 impl<T> PipelineResult<T> {
     /// The main outputs, in the order they were produced.
-    pub fn outputs(&self) -> &[WindowedValue<T>] {
+    pub fn outputs(&self) -> &MainOutputs<T> {
         &self.outputs
     }
 
@@ -287,9 +295,9 @@ impl<T> PipelineResult<T> {
         self.outputs.iter().map(|o| &o.value)
     }
 
-    /// Takes the main outputs.
+    /// Takes the main outputs, as one vector.
     pub fn into_outputs(self) -> Vec<WindowedValue<T>> {
-        self.outputs
+        self.outputs.into_vec()
     }
 
     /// The main outputs sorted by window, timestamp and value: a view that does not depend on the order keys

@@ -18,6 +18,7 @@ use crate::time::Instant;
 use crate::window::WindowingStrategy;
 
 use super::Executor;
+use super::outputs::Parts;
 use super::pipeline::{Assign, Node, Step, Summary};
 
 /// A deterministic, fast hasher for choosing a key's worker (the same key goes to the same worker on every
@@ -100,6 +101,8 @@ struct Worker<I, O> {
     replies: Receiver<Reply<I, O>>,
     /// The worker's output vector between steps.
     spare: Vec<WindowedValue<O>>,
+    /// How many outputs the worker made in its last step (room for as many is made for the next one).
+    hint: usize,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -112,6 +115,8 @@ pub(crate) struct Sharded<F: DoFn> {
     workers: Vec<Worker<F::Input, F::Output>>,
     buffer: Vec<WindowedValue<F::Input>>,
     batches: Vec<Vec<WindowedValue<F::Input>>>,
+    /// How many outputs shard 0 made in its last step, when outputs are collected in parts.
+    local_hint: usize,
     /// The windows to assign to each shard's elements first (by the shard's thread), if any.
     assign: Option<Assign<F::Input>>,
     finished: bool,
@@ -135,7 +140,7 @@ impl<F: DoFn> Sharded<F> {
                 .name(format!("dofn-{}-{i}", F::NAME))
                 .spawn(move || work(executor, assign, command_rx, reply_tx))
                 .map_err(|e| Error::Construction { dofn: F::NAME, message: format!("cannot start a worker: {e}") })?;
-            handles.push(Worker { commands, replies, spare: Vec::new(), thread: Some(thread) });
+            handles.push(Worker { commands, replies, spare: Vec::new(), hint: 0, thread: Some(thread) });
         }
         Ok(Sharded {
             upstream,
@@ -143,6 +148,7 @@ impl<F: DoFn> Sharded<F> {
             workers: handles,
             buffer: Vec::new(),
             batches: (0..workers).map(|_| Vec::new()).collect(),
+            local_hint: 0,
             assign,
             finished: false,
         })
@@ -196,8 +202,20 @@ fn worker_gone(dofn: &'static str) -> Error {
     Error::Panicked { dofn, message: "its worker thread stopped unexpectedly".into() }
 }
 
-impl<F: DoFn> Node<F::Output> for Sharded<F> {
-    fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
+impl<F: DoFn> Sharded<F> {
+    /// One step: hands each worker its elements and a vector for its outputs (`fresh`), runs shard 0 here
+    /// with its outputs into `local_out`, then hands each worker's outputs, in worker order, to `collect`
+    /// (with `local_out`).
+    fn step_with(
+        &mut self,
+        local_out: &mut Vec<WindowedValue<F::Output>>,
+        mut fresh: impl FnMut(&mut Worker<F::Input, F::Output>) -> Vec<WindowedValue<F::Output>>,
+        mut collect: impl FnMut(
+            &mut Vec<WindowedValue<F::Output>>,
+            &mut Worker<F::Input, F::Output>,
+            Vec<WindowedValue<F::Output>>,
+        ),
+    ) -> Result<Option<Step>, Error> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
         let n = self.batches.len();
         for element in self.buffer.drain(..) {
@@ -206,18 +224,17 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         }
         let (local_batch, batches) = self.batches.split_at_mut(1);
         for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
-            let work = Work { elements: std::mem::take(batch), outputs: std::mem::take(&mut worker.spare), time: step };
+            let work = Work { elements: std::mem::take(batch), outputs: fresh(worker), time: step };
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
         // Shard 0, here, while the workers run theirs; its outputs come first.
-        let local_result = self.local.run_step(&mut local_batch[0], self.assign.as_ref(), step, out);
+        let local_result = self.local.run_step(&mut local_batch[0], self.assign.as_ref(), step, local_out);
         let mut watermark = self.local.output_watermark();
         let mut first_error = local_result.err();
         for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
             match receive(&worker.replies) {
-                Ok(Reply::Stepped(mut done)) => {
-                    out.append(&mut done.outputs);
-                    worker.spare = done.outputs;
+                Ok(Reply::Stepped(done)) => {
+                    collect(local_out, worker, done.outputs);
                     *batch = done.elements;
                     watermark = watermark.min(done.output_watermark);
                     if let Err(e) = done.result {
@@ -231,6 +248,39 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             Some(e) => Err(e),
             None => Ok(Some(Step { watermark, processing_time: step.processing_time })),
         }
+    }
+}
+
+impl<F: DoFn> Node<F::Output> for Sharded<F> {
+    fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
+        // Each worker's outputs are appended to `out`, and its vector goes back to it for the next step.
+        self.step_with(
+            out,
+            |worker| std::mem::take(&mut worker.spare),
+            |out, worker, mut made| {
+                out.append(&mut made);
+                worker.spare = made;
+            },
+        )
+    }
+
+    fn step_parts(&mut self, parts: &mut Parts<F::Output>) -> Result<Option<Step>, Error> {
+        // Each worker's outputs are a part of their own: no copy on this thread, and the worker, not this
+        // thread, is the one that first writes to their memory.
+        let mut local = Vec::with_capacity(self.local_hint);
+        let mut made = Vec::with_capacity(self.workers.len());
+        let step = self.step_with(
+            &mut local,
+            |worker| Vec::with_capacity(worker.hint),
+            |_, worker, outputs| {
+                worker.hint = outputs.len();
+                made.push(outputs);
+            },
+        );
+        self.local_hint = local.len();
+        parts.push(local);
+        made.into_iter().for_each(|part| parts.push(part));
+        step
     }
 
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {

@@ -1,0 +1,253 @@
+//! The main outputs of a run, kept in the vectors the threads made them in.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::ops::Index;
+
+use crate::context::WindowedValue;
+
+/// A part smaller than this is appended to the part before it instead of being kept on its own, so that
+/// runs with many small steps (a live source) do not leave many small vectors.
+const SMALL_PART: usize = 1024;
+
+/// Main outputs being collected, in order, as whole vectors (see `Node::step_parts`).
+pub(crate) struct Parts<T> {
+    parts: Vec<Vec<WindowedValue<T>>>,
+}
+
+impl<T> Default for Parts<T> {
+    fn default() -> Self {
+        Parts { parts: Vec::new() }
+    }
+}
+
+impl<T> Parts<T> {
+    /// The last part, to append to; made if there is none.
+    pub(crate) fn last(&mut self) -> &mut Vec<WindowedValue<T>> {
+        if self.parts.is_empty() {
+            self.parts.push(Vec::new());
+        }
+        let last = self.parts.len() - 1;
+        &mut self.parts[last]
+    }
+
+    /// Adds a part after the others: kept as it is, or appended to the last part if it is small.
+    pub(crate) fn push(&mut self, mut part: Vec<WindowedValue<T>>) {
+        match self.parts.last_mut() {
+            _ if part.is_empty() => {}
+            Some(last) if part.len() < SMALL_PART => last.append(&mut part),
+            _ => self.parts.push(part),
+        }
+    }
+
+    /// The outputs collected.
+    pub(crate) fn finish(mut self) -> MainOutputs<T> {
+        self.parts.retain(|p| !p.is_empty());
+        let ends = self
+            .parts
+            .iter()
+            .scan(0, |end, part| {
+                *end += part.len();
+                Some(*end)
+            })
+            .collect();
+        MainOutputs { parts: self.parts, ends }
+    }
+}
+
+/// The main outputs of a run, in the order they were produced.
+///
+/// They are kept in the vectors they were made in: with several workers, each worker's outputs of a step
+/// stay where the worker wrote them, and are not copied into one vector at the end of each step. Read them
+/// with [`MainOutputs::iter`] (or a `for` loop), index them, or take them as one vector with
+/// [`MainOutputs::into_vec`] (which copies them unless they are in one part).
+///
+/// ```
+/// use dofn::prelude::*;
+///
+/// let result = Pipeline::from_values([(1u32, Instant::from_secs(1)), (2, Instant::from_secs(2))]).run()?;
+/// let outputs = result.outputs();
+/// assert_eq!(outputs.len(), 2);
+/// assert_eq!(outputs[1].value, 2);
+/// let values: Vec<u32> = outputs.iter().map(|o| o.value).collect();
+/// assert_eq!(values, [1, 2]);
+/// # Ok::<(), dofn::Error>(())
+/// ```
+pub struct MainOutputs<T> {
+    parts: Vec<Vec<WindowedValue<T>>>,
+    /// The index after the last output of each part.
+    ends: Vec<usize>,
+}
+
+impl<T> Default for MainOutputs<T> {
+    fn default() -> Self {
+        MainOutputs { parts: Vec::new(), ends: Vec::new() }
+    }
+}
+
+impl<T> MainOutputs<T> {
+    /// The number of outputs.
+    pub fn len(&self) -> usize {
+        self.ends.last().copied().unwrap_or(0)
+    }
+
+    /// Whether there are no outputs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The outputs in order.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { parts: self.parts.iter(), current: [].iter(), remaining: self.len() }
+    }
+
+    /// The output at `index`, if there are more outputs than that.
+    pub fn get(&self, index: usize) -> Option<&WindowedValue<T>> {
+        let part = self.ends.partition_point(|&end| end <= index);
+        let start = if part == 0 { 0 } else { self.ends[part - 1] };
+        self.parts.get(part)?.get(index - start)
+    }
+
+    /// The outputs as the slices they were made in, in order.
+    pub fn parts(&self) -> impl ExactSizeIterator<Item = &[WindowedValue<T>]> {
+        self.parts.iter().map(Vec::as_slice)
+    }
+
+    /// The outputs in one vector, in order.
+    pub fn into_vec(self) -> Vec<WindowedValue<T>> {
+        if self.parts.len() <= 1 {
+            return self.parts.into_iter().next().unwrap_or_default();
+        }
+        let mut all = Vec::with_capacity(self.len());
+        self.parts.into_iter().for_each(|mut part| all.append(&mut part));
+        all
+    }
+}
+
+impl<T> Index<usize> for MainOutputs<T> {
+    type Output = WindowedValue<T>;
+
+    /// The output at `index`.
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not less than [`MainOutputs::len`].
+    fn index(&self, index: usize) -> &WindowedValue<T> {
+        match self.get(index) {
+            Some(output) => output,
+            None => panic!("output index {index} is out of range: the run made {} outputs", self.len()),
+        }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a MainOutputs<T> {
+    type Item = &'a WindowedValue<T>;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> IntoIterator for MainOutputs<T> {
+    type Item = WindowedValue<T>;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<WindowedValue<T>>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.parts.into_iter().flatten()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for MainOutputs<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// An iterator over [`MainOutputs`], in order.
+pub struct Iter<'a, T> {
+    parts: std::slice::Iter<'a, Vec<WindowedValue<T>>>,
+    current: std::slice::Iter<'a, WindowedValue<T>>,
+    remaining: usize,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a WindowedValue<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a WindowedValue<T>> {
+        loop {
+            if let Some(output) = self.current.next() {
+                self.remaining -= 1;
+                return Some(output);
+            }
+            self.current = self.parts.next()?.iter();
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+
+    fn fold<B, G: FnMut(B, Self::Item) -> B>(self, init: B, mut g: G) -> B {
+        // Part by part, so that each part is a plain slice loop.
+        let acc = self.current.fold(init, &mut g);
+        self.parts.fold(acc, |acc, part| part.iter().fold(acc, &mut g))
+    }
+}
+
+impl<T> ExactSizeIterator for Iter<'_, T> {}
+impl<T> FusedIterator for Iter<'_, T> {}
+
+impl<T> Clone for Iter<'_, T> {
+    fn clone(&self) -> Self {
+        Iter { parts: self.parts.clone(), current: self.current.clone(), remaining: self.remaining }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Instant;
+    use crate::window::Window;
+
+    fn values(range: std::ops::Range<u32>) -> Vec<WindowedValue<u32>> {
+        range
+            .map(|v| WindowedValue { timestamp: Instant::from_millis(v.into()), window: Window::GLOBAL, value: v })
+            .collect()
+    }
+
+    #[test]
+    fn parts_read_as_one_sequence() {
+        let mut parts = Parts::default();
+        parts.last().extend(values(0..3));
+        parts.push(values(3..3000));
+        parts.push(Vec::new());
+        parts.push(values(3000..3010)); // small: appended to the part before
+        parts.push(values(3010..5000));
+        let outputs = parts.finish();
+        assert_eq!(outputs.parts().map(<[_]>::len).collect::<Vec<_>>(), [3, 3007, 1990]);
+        assert_eq!(outputs.len(), 5000);
+        assert!(outputs.iter().map(|o| o.value).eq(0..5000));
+        assert_eq!(outputs.iter().len(), 5000);
+        assert_eq!(outputs.iter().fold(0u64, |sum, o| sum + u64::from(o.value)), (0..5000u64).sum());
+        for i in [0, 2, 3, 3009, 3010, 4999] {
+            assert_eq!(outputs[i].value, i as u32);
+        }
+        assert!(outputs.get(5000).is_none());
+        let mut iter = outputs.iter();
+        iter.nth(2999);
+        assert_eq!(iter.len(), 2000);
+        assert_eq!(iter.next().map(|o| o.value), Some(3000));
+        assert!(outputs.into_vec().into_iter().map(|o| o.value).eq(0..5000));
+    }
+
+    #[test]
+    fn no_outputs() {
+        let outputs: MainOutputs<u32> = Parts::default().finish();
+        assert!(outputs.is_empty());
+        assert_eq!(outputs.iter().next(), None);
+        assert!(outputs.get(0).is_none());
+        assert!(outputs.into_vec().is_empty());
+    }
+}
