@@ -68,4 +68,7 @@ for group in GROUPS:
     one, two = results.get("baseline"), results.get("baseline_2_threads")
     if one and two:
         print(f"baseline, 2 threads / 1 thread: {one['ns'] / two['ns']:.2f}x")
+    presplit = results.get("reference_2_threads_presplit")
+    if one and presplit:
+        print(f"reference, 2 threads on presplit input / baseline: {one['ns'] / presplit['ns']:.2f}x")
     print()

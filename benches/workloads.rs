@@ -44,6 +44,9 @@ fn w1_counter(c: &mut Criterion) {
         }
         let two = Checksum::of(baselines::w1_two_threads(input.clone()));
         assert_eq!(two, expected, "{name}: the two-thread baseline disagrees");
+        let halves = baselines::w1_halves(&input);
+        let presplit = Checksum::of(baselines::w1_two_threads_presplit(halves.clone()).into_iter().flatten());
+        assert_eq!(presplit, expected, "{name}: the presplit two-thread reference disagrees");
         let sum = baselines::w1_streaming(input.clone());
         assert_eq!(sum, expected.sum, "{name}: the streaming baseline disagrees");
         for workers in [1, 2] {
@@ -53,6 +56,7 @@ fn w1_counter(c: &mut Criterion) {
         g.sampling_mode(SamplingMode::Flat).throughput(Throughput::Elements(n as u64));
         bench(&mut g, "baseline", &input, baselines::w1);
         bench(&mut g, "baseline_2_threads", &input, baselines::w1_two_threads);
+        bench(&mut g, "reference_2_threads_presplit", &halves, baselines::w1_two_threads_presplit);
         if keys == 1_000 {
             bench(&mut g, "reference_collect_outputs", &input, baselines::collect_outputs);
         }

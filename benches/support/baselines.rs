@@ -72,6 +72,24 @@ pub fn w1_two_threads(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
     first
 }
 
+/// W1's input cut in the two halves of [`w1_two_threads`], keeping the order within each: the input of
+/// [`w1_two_threads_presplit`], cut outside the timed part.
+pub fn w1_halves(input: &[((u64, u64), Instant)]) -> (Vec<((u64, u64), Instant)>, Vec<((u64, u64), Instant)>) {
+    input.iter().partition(|((key, _), _)| half_of(*key) == 0)
+}
+
+/// Not a workload: W1 on two threads given its input already cut in halves by key, each thread running
+/// [`w1`] on its half and keeping its own outputs. No thread reads or hands out the other's elements, and
+/// none copies the other's outputs: what two threads get here when nothing at all is shared, the ceiling
+/// for any runner that splits one input stream by key.
+pub fn w1_two_threads_presplit(halves: (Vec<((u64, u64), Instant)>, Vec<((u64, u64), Instant)>)) -> [Vec<u64>; 2] {
+    std::thread::scope(|s| {
+        let (first, second) = halves;
+        let second = s.spawn(|| w1(second));
+        [w1(first), second.join().expect("the second thread runs to the end")]
+    })
+}
+
 /// W1 streaming its outputs: the same loop, adding the counts up instead of collecting them.
 pub fn w1_streaming(input: Vec<((u64, u64), Instant)>) -> u64 {
     let mut counts: HashMap<u64, u64> = HashMap::new();
