@@ -2,9 +2,10 @@
 //!
 //! Each worker owns a clone of the DoFn and the state and timers of the keys hashed to it, so one key is only
 //! ever processed by one thread. Every step, the elements of the step are split by key into one batch per
-//! worker, the workers process their batch and advance their clock and watermark, and their outputs are
-//! concatenated in worker order: the result is the same, in the same order, on every run with the same number
-//! of workers, and the same per key and window for any number of workers.
+//! worker, the workers process their batch and advance their clock and watermark, and their outputs follow
+//! in worker order (appended to the next stage's input, or, at the end of a run, kept as the parts of the
+//! result they were written in): the result is the same, in the same order, on every run with the same
+//! number of workers, and the same per key and window for any number of workers.
 
 use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
