@@ -72,9 +72,12 @@ pub fn w1_two_threads(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
     first
 }
 
+/// W1's elements: `((key, value), timestamp)`.
+pub type W1Input = Vec<((u64, u64), Instant)>;
+
 /// W1's input cut in the two halves of [`w1_two_threads`], keeping the order within each: the input of
 /// [`w1_two_threads_presplit`], cut outside the timed part.
-pub fn w1_halves(input: &[((u64, u64), Instant)]) -> (Vec<((u64, u64), Instant)>, Vec<((u64, u64), Instant)>) {
+pub fn w1_halves(input: &[((u64, u64), Instant)]) -> (W1Input, W1Input) {
     input.iter().partition(|((key, _), _)| half_of(*key) == 0)
 }
 
@@ -82,7 +85,7 @@ pub fn w1_halves(input: &[((u64, u64), Instant)]) -> (Vec<((u64, u64), Instant)>
 /// [`w1`] on its half and keeping its own outputs. No thread reads or hands out the other's elements, and
 /// none copies the other's outputs: what two threads get here when nothing at all is shared, the ceiling
 /// for any runner that splits one input stream by key.
-pub fn w1_two_threads_presplit(halves: (Vec<((u64, u64), Instant)>, Vec<((u64, u64), Instant)>)) -> [Vec<u64>; 2] {
+pub fn w1_two_threads_presplit(halves: (W1Input, W1Input)) -> [Vec<u64>; 2] {
     std::thread::scope(|s| {
         let (first, second) = halves;
         let second = s.spawn(|| w1(second));
