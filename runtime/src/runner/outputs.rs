@@ -158,6 +158,39 @@ impl<T> IntoIterator for MainOutputs<T> {
     }
 }
 
+impl<T: Clone> Clone for MainOutputs<T> {
+    fn clone(&self) -> Self {
+        MainOutputs { parts: self.parts.clone(), ends: self.ends.clone() }
+    }
+}
+
+/// Equal when the outputs are, in order, however they are split in parts.
+impl<T: PartialEq> PartialEq for MainOutputs<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: Eq> Eq for MainOutputs<T> {}
+
+impl<T: PartialEq> PartialEq<[WindowedValue<T>]> for MainOutputs<T> {
+    fn eq(&self, other: &[WindowedValue<T>]) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: PartialEq, const N: usize> PartialEq<[WindowedValue<T>; N]> for MainOutputs<T> {
+    fn eq(&self, other: &[WindowedValue<T>; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<T: PartialEq> PartialEq<Vec<WindowedValue<T>>> for MainOutputs<T> {
+    fn eq(&self, other: &Vec<WindowedValue<T>>) -> bool {
+        *self == other[..]
+    }
+}
+
 impl<T: fmt::Debug> fmt::Debug for MainOutputs<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -239,6 +272,15 @@ mod tests {
         iter.nth(2999);
         assert_eq!(iter.len(), 2000);
         assert_eq!(iter.next().map(|o| o.value), Some(3000));
+        let mut one_part = Parts::default();
+        one_part.push(values(0..5000));
+        let one_part = one_part.finish();
+        assert_eq!(one_part.parts().len(), 1);
+        assert_eq!(outputs, one_part, "equal however the outputs are split");
+        assert_eq!(outputs, values(0..5000));
+        assert_ne!(outputs, values(0..4999));
+        assert_ne!(outputs, values(1..5001));
+        assert_eq!(outputs.clone(), outputs);
         assert!(outputs.into_vec().into_iter().map(|o| o.value).eq(0..5000));
     }
 
@@ -248,6 +290,7 @@ mod tests {
         assert!(outputs.is_empty());
         assert_eq!(outputs.iter().next(), None);
         assert!(outputs.get(0).is_none());
+        assert_eq!(outputs, []);
         assert!(outputs.into_vec().is_empty());
     }
 }
