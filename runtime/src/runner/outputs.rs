@@ -31,12 +31,18 @@ impl<T> Parts<T> {
         &mut self.parts[last]
     }
 
-    /// Adds a part after the others: kept as it is, or appended to the last part if it is small.
+    /// Adds a part after the others: kept, or appended to the last part if it is small. A part kept with
+    /// more than twice the room it needs (it was made for a bigger step) gives the rest back.
     pub(crate) fn push(&mut self, mut part: Vec<WindowedValue<T>>) {
         match self.parts.last_mut() {
             _ if part.is_empty() => {}
             Some(last) if part.len() < SMALL_PART => last.append(&mut part),
-            _ => self.parts.push(part),
+            _ => {
+                if part.capacity() > 2 * part.len() {
+                    part.shrink_to_fit();
+                }
+                self.parts.push(part)
+            }
         }
     }
 
@@ -258,30 +264,34 @@ mod tests {
         parts.push(Vec::new());
         parts.push(values(3000..3010)); // small: appended to the part before
         parts.push(values(3010..5000));
+        let mut roomy = Vec::with_capacity(100_000);
+        roomy.extend(values(5000..7000));
+        parts.push(roomy);
+        assert!(parts.parts.last().is_some_and(|p| p.capacity() < 4000), "a part gives back the room it does not need");
         let outputs = parts.finish();
-        assert_eq!(outputs.parts().map(<[_]>::len).collect::<Vec<_>>(), [3, 3007, 1990]);
-        assert_eq!(outputs.len(), 5000);
-        assert!(outputs.iter().map(|o| o.value).eq(0..5000));
-        assert_eq!(outputs.iter().len(), 5000);
-        assert_eq!(outputs.iter().fold(0u64, |sum, o| sum + u64::from(o.value)), (0..5000u64).sum());
-        for i in [0, 2, 3, 3009, 3010, 4999] {
+        assert_eq!(outputs.parts().map(<[_]>::len).collect::<Vec<_>>(), [3, 3007, 1990, 2000]);
+        assert_eq!(outputs.len(), 7000);
+        assert!(outputs.iter().map(|o| o.value).eq(0..7000));
+        assert_eq!(outputs.iter().len(), 7000);
+        assert_eq!(outputs.iter().fold(0u64, |sum, o| sum + u64::from(o.value)), (0..7000u64).sum());
+        for i in [0, 2, 3, 3009, 3010, 4999, 5000, 6999] {
             assert_eq!(outputs[i].value, i as u32);
         }
-        assert!(outputs.get(5000).is_none());
+        assert!(outputs.get(7000).is_none());
         let mut iter = outputs.iter();
         iter.nth(2999);
-        assert_eq!(iter.len(), 2000);
+        assert_eq!(iter.len(), 4000);
         assert_eq!(iter.next().map(|o| o.value), Some(3000));
         let mut one_part = Parts::default();
-        one_part.push(values(0..5000));
+        one_part.push(values(0..7000));
         let one_part = one_part.finish();
         assert_eq!(one_part.parts().len(), 1);
         assert_eq!(outputs, one_part, "equal however the outputs are split");
-        assert_eq!(outputs, values(0..5000));
-        assert_ne!(outputs, values(0..4999));
-        assert_ne!(outputs, values(1..5001));
+        assert_eq!(outputs, values(0..7000));
+        assert_ne!(outputs, values(0..6999));
+        assert_ne!(outputs, values(1..7001));
         assert_eq!(outputs.clone(), outputs);
-        assert!(outputs.into_vec().into_iter().map(|o| o.value).eq(0..5000));
+        assert!(outputs.into_vec().into_iter().map(|o| o.value).eq(0..7000));
     }
 
     #[test]
