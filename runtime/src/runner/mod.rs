@@ -31,7 +31,7 @@ mod sharded;
 
 pub use crate::metrics::Metrics;
 pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
-pub use outputs::{Iter, MainOutputs};
+pub use outputs::{MainOutputs, OutputsIter};
 pub use pipeline::{Pipeline, PipelineResult};
 
 pub(crate) use executor::Executor;

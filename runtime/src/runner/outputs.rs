@@ -103,8 +103,8 @@ impl<T> MainOutputs<T> {
     }
 
     /// The outputs in order.
-    pub fn iter(&self) -> Iter<'_, T> {
-        Iter { parts: self.parts.iter(), current: [].iter(), remaining: self.len() }
+    pub fn iter(&self) -> OutputsIter<'_, T> {
+        OutputsIter { parts: self.parts.iter(), current: [].iter(), remaining: self.len() }
     }
 
     /// The output at `index`, if there are more outputs than that.
@@ -148,9 +148,9 @@ impl<T> Index<usize> for MainOutputs<T> {
 
 impl<'a, T> IntoIterator for &'a MainOutputs<T> {
     type Item = &'a WindowedValue<T>;
-    type IntoIter = Iter<'a, T>;
+    type IntoIter = OutputsIter<'a, T>;
 
-    fn into_iter(self) -> Iter<'a, T> {
+    fn into_iter(self) -> OutputsIter<'a, T> {
         self.iter()
     }
 }
@@ -204,13 +204,13 @@ impl<T: fmt::Debug> fmt::Debug for MainOutputs<T> {
 }
 
 /// An iterator over [`MainOutputs`], in order.
-pub struct Iter<'a, T> {
+pub struct OutputsIter<'a, T> {
     parts: std::slice::Iter<'a, Vec<WindowedValue<T>>>,
     current: std::slice::Iter<'a, WindowedValue<T>>,
     remaining: usize,
 }
 
-impl<'a, T> Iterator for Iter<'a, T> {
+impl<'a, T> Iterator for OutputsIter<'a, T> {
     type Item = &'a WindowedValue<T>;
 
     #[inline]
@@ -235,12 +235,12 @@ impl<'a, T> Iterator for Iter<'a, T> {
     }
 }
 
-impl<T> ExactSizeIterator for Iter<'_, T> {}
-impl<T> FusedIterator for Iter<'_, T> {}
+impl<T> ExactSizeIterator for OutputsIter<'_, T> {}
+impl<T> FusedIterator for OutputsIter<'_, T> {}
 
-impl<T> Clone for Iter<'_, T> {
+impl<T> Clone for OutputsIter<'_, T> {
     fn clone(&self) -> Self {
-        Iter { parts: self.parts.clone(), current: self.current.clone(), remaining: self.remaining }
+        OutputsIter { parts: self.parts.clone(), current: self.current.clone(), remaining: self.remaining }
     }
 }
 
