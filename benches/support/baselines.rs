@@ -36,11 +36,11 @@ pub fn collect_outputs(input: Vec<((u64, u64), Instant)>) -> Vec<WindowedValue<u
     out
 }
 
-/// Runs `part(0)` here and `part(1)` on a second thread; returns both results, in that order.
-fn on_two_threads<R: Send>(part: impl Fn(u64) -> R + Sync) -> (R, R) {
+/// Runs `first` here and `second` on a second thread; returns both results, in that order.
+fn on_two_threads<R: Send>(first: impl FnOnce() -> R, second: impl FnOnce() -> R + Send) -> (R, R) {
     std::thread::scope(|s| {
-        let second = s.spawn(|| part(1));
-        let first = part(0);
+        let second = s.spawn(second);
+        let first = first();
         (first, second.join().expect("the second thread runs to the end"))
     })
 }
@@ -55,7 +55,7 @@ fn half_of(key: u64) -> u64 {
 /// its own map (no coordination but the final join); the outputs are concatenated. What the hardware gives
 /// two threads on this workload, to set the runner's 2-worker figures against.
 pub fn w1_two_threads(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
-    let (mut first, mut second) = on_two_threads(|half| {
+    let half = |half| {
         let mut counts: HashMap<u64, u64> = HashMap::new();
         let mut out = Vec::with_capacity(input.len() / 2 + input.len() / 16);
         for &((key, _value), _ts) in &input {
@@ -66,7 +66,8 @@ pub fn w1_two_threads(input: Vec<((u64, u64), Instant)>) -> Vec<u64> {
             }
         }
         out
-    });
+    };
+    let (mut first, mut second) = on_two_threads(|| half(0), || half(1));
     drop(input);
     first.append(&mut second);
     first
@@ -85,12 +86,9 @@ pub fn w1_halves(input: &[((u64, u64), Instant)]) -> (W1Input, W1Input) {
 /// [`w1`] on its half and keeping its own outputs. No thread reads or hands out the other's elements, and
 /// none copies the other's outputs: what two threads get here when nothing at all is shared, the ceiling
 /// for any runner that splits one input stream by key.
-pub fn w1_two_threads_presplit(halves: (W1Input, W1Input)) -> [Vec<u64>; 2] {
-    std::thread::scope(|s| {
-        let (first, second) = halves;
-        let second = s.spawn(|| w1(second));
-        [w1(first), second.join().expect("the second thread runs to the end")]
-    })
+pub fn w1_two_threads_presplit((first, second): (W1Input, W1Input)) -> [Vec<u64>; 2] {
+    let (first, second) = on_two_threads(|| w1(first), || w1(second));
+    [first, second]
 }
 
 /// W1 streaming its outputs: the same loop, adding the counts up instead of collecting them.
@@ -252,7 +250,8 @@ pub fn w4(stream: TestStream<(u64, u64)>) -> Vec<(u64, u64)> {
 /// W4 on two threads, hand-written as [`w1_two_threads`]: each thread reads the whole stream and keeps the
 /// windows of its half of the keys.
 pub fn w4_two_threads(stream: TestStream<(u64, u64)>) -> Vec<(u64, u64)> {
-    let (mut first, mut second) = on_two_threads(|half| w4_keys(&stream, |key| half_of(key) == half));
+    let half = |half| w4_keys(&stream, |key| half_of(key) == half);
+    let (mut first, mut second) = on_two_threads(|| half(0), || half(1));
     drop(stream);
     first.append(&mut second);
     first
