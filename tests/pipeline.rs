@@ -390,3 +390,84 @@ fn big_steps_split_across_workers_give_the_same_outputs_per_key_and_window() {
     assert_eq!(run(2), one);
     assert_eq!(run(3), one);
 }
+
+/// Passes each value on with its key; fails on the value 13.
+#[dofn]
+#[derive(Clone, Default)]
+struct FailsOn13 {
+    #[state_id("last")]
+    last: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl FailsOn13 {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u64, u64), (u64, u64)>,
+        #[state_id("last")] last: &mut Value<u64>,
+    ) -> Result<(), String> {
+        let &(key, value) = cx.element();
+        if value == 13 {
+            return Err(format!("key {key} got 13"));
+        }
+        last.write(value);
+        cx.output((key, value));
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failing_step_ends_the_run_after_the_outputs_of_the_steps_before_it() {
+    // Steps of five elements each; the value 13 is in the third. Several workers hand steps out ahead of
+    // the one whose outputs they pass on: the outputs of the first two steps still reach the sink, nothing
+    // of the third or later, and the error is the DoFn's.
+    let stream = (0..6u64).fold(TestStream::new(), |stream, step| {
+        stream
+            .add_elements((step * 5..step * 5 + 5).map(|i| ((i % 3, i), ms(i as i64))))
+            .advance_watermark_to(ms((step * 5 + 5) as i64))
+    });
+    for workers in [1, 2, 3] {
+        // Failing last, and failing upstream of another stateful DoFn.
+        for chained in [false, true] {
+            let pipeline = Pipeline::from_test_stream(stream.clone()).with_workers(workers).apply(FailsOn13::default());
+            let mut seen = Vec::new();
+            let result = if chained {
+                pipeline.apply(RunningCount::default()).run_with(|o| seen.push(o.value.2)).map(|_| ())
+            } else {
+                pipeline.run_with(|o| seen.push(o.value.1)).map(|_| ())
+            };
+            let Err(Error::User { source, .. }) = result else {
+                panic!("{workers} worker(s), chained {chained}: the DoFn's error ends the run, got {result:?}");
+            };
+            assert_eq!(source.to_string(), "key 1 got 13");
+            seen.sort();
+            assert_eq!(seen, (0..10).collect::<Vec<_>>(), "{workers} worker(s), chained {chained}");
+        }
+    }
+}
+
+#[test]
+fn live_input_on_several_workers_passes_each_steps_outputs_on_before_waiting_for_more() {
+    // The source waits up to a minute for input; the sender waits for the output of its first element
+    // before sending the second. A runner that asked for the next step first would wait that minute.
+    let (tx, rx) = mpsc::channel();
+    let (ack_tx, ack_rx) = mpsc::channel();
+    let sender = std::thread::spawn(move || {
+        tx.send(TimestampedValue::new((7u64, 1u64), ms(1))).unwrap();
+        let acked = ack_rx.recv_timeout(StdDuration::from_secs(20)).is_ok();
+        tx.send(TimestampedValue::new((7u64, 2u64), ms(2))).unwrap();
+        acked
+    });
+    let mut seen = Vec::new();
+    Pipeline::from_channel(rx, Duration::ZERO, Duration::from_secs(60))
+        .with_workers(2)
+        .apply(RunningCount::default())
+        .run_with(|o| {
+            seen.push(o.value);
+            let _ = ack_tx.send(());
+        })
+        .unwrap();
+    assert!(sender.join().unwrap(), "the first element's output came before the second element was sent");
+    assert_eq!(seen, [(7, 1, 1), (7, 2, 2)]);
+}

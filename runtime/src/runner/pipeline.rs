@@ -32,6 +32,10 @@ pub(crate) trait Node<T>: Send {
     }
     /// Ends the run: tears DoFns down and hands over tagged outputs and metrics, upstream first.
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error>;
+    /// Whether the next step may be asked for before the elements of this one are used: true when the
+    /// input is stored (values, a test stream), false when it is live, where the next step waits for input
+    /// that may be a while coming.
+    fn reads_ahead(&self) -> bool;
 }
 
 /// What a run leaves besides its main output.
@@ -409,6 +413,10 @@ fn in_global<T>(v: TimestampedValue<T>) -> WindowedValue<T> {
 }
 
 impl<T: Send + 'static> Node<T> for Source<T> {
+    fn reads_ahead(&self) -> bool {
+        !matches!(self.kind, SourceKind::Live { .. })
+    }
+
     fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
         match &mut self.kind {
             SourceKind::Bounded(fill) => {
@@ -561,6 +569,10 @@ impl<T: Send + 'static> Node<T> for Windowing<T> {
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
         self.upstream.finish(summary)
     }
+
+    fn reads_ahead(&self) -> bool {
+        self.upstream.reads_ahead()
+    }
 }
 
 /// A DoFn applied to the elements of its upstream.
@@ -587,6 +599,10 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
         summary.metrics.push((F::NAME, self.executor.metrics()));
         Ok(())
     }
+
+    fn reads_ahead(&self) -> bool {
+        self.upstream.reads_ahead()
+    }
 }
 
 /// The end of a pipeline that could not be built; [`Pipeline::run`] reports its error.
@@ -598,5 +614,8 @@ impl<T> Node<T> for Failed<T> {
     }
     fn finish(&mut self, _summary: &mut Summary) -> Result<(), Error> {
         Ok(())
+    }
+    fn reads_ahead(&self) -> bool {
+        true
     }
 }

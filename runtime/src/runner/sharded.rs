@@ -5,8 +5,11 @@
 //! worker, the workers process their batch and advance their clock and watermark, and their outputs follow
 //! in worker order (appended to the next stage's input, or, at the end of a run, kept as the parts of the
 //! result they were written in): the result is the same, in the same order, on every run with the same
-//! number of workers, and the same per key and window for any number of workers.
+//! number of workers, and the same per key and window for any number of workers. With stored input the next
+//! step is handed out before this one's outputs are passed on, so that the threads do not wait on each other
+//! at every step.
 
+use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -100,12 +103,36 @@ enum Reply<I, O> {
 struct Worker<I, O> {
     commands: SyncSender<Command<I, O>>,
     replies: Receiver<Reply<I, O>>,
-    /// The worker's output vector between steps.
-    spare: Vec<WindowedValue<O>>,
+    /// Emptied vectors for the worker's outputs and elements, handed back and forth between steps.
+    spare_outputs: Vec<Vec<WindowedValue<O>>>,
+    spare_elements: Vec<Vec<WindowedValue<I>>>,
     /// How many outputs the worker made in its last step (room for as many is made for the next one).
     hint: usize,
     thread: Option<JoinHandle<()>>,
 }
+
+/// A step handed out to the workers whose outputs are yet to be passed on.
+struct InFlight<O> {
+    time: Step,
+    /// Shard 0's outputs in the step, its output watermark after it, and how it ended.
+    local: Vec<WindowedValue<O>>,
+    watermark: Instant,
+    result: Result<(), Error>,
+}
+
+/// Where a step's outputs go: appended to one vector, or kept as parts (one per shard).
+enum Sink<'a, O> {
+    Append(&'a mut Vec<WindowedValue<O>>),
+    Parts(&'a mut Parts<O>),
+}
+
+/// How many steps the sharded runner hands out before passing on the outputs of the first: each thread
+/// goes on to its shard of the next steps while another finishes this one, so a thread that is slow in one
+/// step (a table growing, a page fault, a core taken away for a moment) holds the others up only if it falls
+/// this many steps behind, not at every step. The outputs are the same and in the same order. (Two workers,
+/// paired runs against handing out one step at a time: W1 with 1,000,000 keys 1.13 times as fast, W4 1.23
+/// times; 8 steps against 4, 1.05 times.)
+const STEPS_AHEAD: usize = 8;
 
 /// A stateful DoFn sharded by key across worker threads.
 pub(crate) struct Sharded<F: DoFn> {
@@ -116,6 +143,16 @@ pub(crate) struct Sharded<F: DoFn> {
     workers: Vec<Worker<F::Input, F::Output>>,
     buffer: Vec<WindowedValue<F::Input>>,
     batches: Vec<Vec<WindowedValue<F::Input>>>,
+    /// The steps handed out, oldest first, and how many there may be (1 for live input, whose next step
+    /// is not asked for before this one's outputs are passed on).
+    in_flight: VecDeque<InFlight<F::Output>>,
+    depth: usize,
+    /// Whether the upstream has ended, or failed (with the error to report once the steps before it are
+    /// passed on).
+    exhausted: bool,
+    upstream_error: Option<Error>,
+    /// Emptied vectors for shard 0's outputs.
+    spare_local: Vec<Vec<WindowedValue<F::Output>>>,
     /// How many outputs shard 0 made in its last step, when outputs are collected in parts.
     local_hint: usize,
     /// The windows to assign to each shard's elements first (by the shard's thread), if any.
@@ -135,20 +172,34 @@ impl<F: DoFn> Sharded<F> {
         let mut handles = Vec::with_capacity(workers - 1);
         for i in 1..workers {
             let executor = Executor::new(dofn.clone(), strategy)?;
-            let (commands, command_rx) = sync_channel::<Command<F::Input, F::Output>>(1);
-            let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(1);
+            // Room for every step in flight, so that neither side waits to hand over a step or a reply.
+            let (commands, command_rx) = sync_channel::<Command<F::Input, F::Output>>(STEPS_AHEAD);
+            let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(STEPS_AHEAD);
             let thread = std::thread::Builder::new()
                 .name(format!("dofn-{}-{i}", F::NAME))
                 .spawn(move || work(executor, assign, command_rx, reply_tx))
                 .map_err(|e| Error::Construction { dofn: F::NAME, message: format!("cannot start a worker: {e}") })?;
-            handles.push(Worker { commands, replies, spare: Vec::new(), hint: 0, thread: Some(thread) });
+            handles.push(Worker {
+                commands,
+                replies,
+                spare_outputs: Vec::new(),
+                spare_elements: Vec::new(),
+                hint: 0,
+                thread: Some(thread),
+            });
         }
+        let depth = if upstream.reads_ahead() { STEPS_AHEAD } else { 1 };
         Ok(Sharded {
             upstream,
             local,
             workers: handles,
             buffer: Vec::new(),
             batches: (0..workers).map(|_| Vec::new()).collect(),
+            in_flight: VecDeque::with_capacity(depth),
+            depth,
+            exhausted: false,
+            upstream_error: None,
+            spare_local: Vec::new(),
             local_hint: 0,
             assign,
             finished: false,
@@ -204,39 +255,33 @@ fn worker_gone(dofn: &'static str) -> Error {
 }
 
 impl<F: DoFn> Sharded<F> {
-    /// One step: hands each worker its elements and a vector for its outputs (`fresh`), runs shard 0 here
-    /// with its outputs into `local_out`, then hands each worker's outputs, in worker order, to `collect`
-    /// (with `local_out`).
-    fn step_with(
-        &mut self,
-        local_out: &mut Vec<WindowedValue<F::Output>>,
-        mut fresh: impl FnMut(&mut Worker<F::Input, F::Output>) -> Vec<WindowedValue<F::Output>>,
-        mut collect: impl FnMut(
-            &mut Vec<WindowedValue<F::Output>>,
-            &mut Worker<F::Input, F::Output>,
-            Vec<WindowedValue<F::Output>>,
-        ),
-    ) -> Result<Option<Step>, Error> {
-        let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
-        let n = self.batches.len();
-        for element in self.buffer.drain(..) {
-            let shard = shard_of(F::key_of(&element.value), n);
-            self.batches[shard].push(element);
+    /// Hands out steps until as many as may be are in flight or the upstream ends, then passes on the
+    /// outputs of the oldest, in shard order, to `sink`.
+    fn step_into(&mut self, mut sink: Sink<'_, F::Output>) -> Result<Option<Step>, Error> {
+        let parts = matches!(sink, Sink::Parts(_));
+        while self.in_flight.len() < self.depth && !self.exhausted {
+            match self.hand_out(parts) {
+                Ok(more) => self.exhausted = !more,
+                Err(e) => {
+                    self.exhausted = true;
+                    self.upstream_error = Some(e);
+                }
+            }
         }
-        let (local_batch, batches) = self.batches.split_at_mut(1);
-        for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
-            let work = Work { elements: std::mem::take(batch), outputs: fresh(worker), time: step };
-            worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
-        }
-        // Shard 0, here, while the workers run theirs; its outputs come first.
-        let local_result = self.local.run_step(&mut local_batch[0], self.assign.as_ref(), step, local_out);
-        let mut watermark = self.local.output_watermark();
-        let mut first_error = local_result.err();
-        for (worker, batch) in self.workers.iter_mut().zip(batches.iter_mut()) {
+        let Some(InFlight { time, local, watermark, result }) = self.in_flight.pop_front() else {
+            return self.upstream_error.take().map_or(Ok(None), Err);
+        };
+        let mut watermark = watermark;
+        let mut first_error = result.err();
+        // Shard 0's outputs come first, then each worker's.
+        self.local_hint = local.len();
+        sink.take(local, &mut self.spare_local);
+        for worker in &mut self.workers {
             match receive(&worker.replies) {
                 Ok(Reply::Stepped(done)) => {
-                    collect(local_out, worker, done.outputs);
-                    *batch = done.elements;
+                    worker.hint = done.outputs.len();
+                    sink.take(done.outputs, &mut worker.spare_outputs);
+                    worker.spare_elements.push(done.elements);
                     watermark = watermark.min(done.output_watermark);
                     if let Err(e) = done.result {
                         first_error.get_or_insert(e);
@@ -247,41 +292,70 @@ impl<F: DoFn> Sharded<F> {
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok(Some(Step { watermark, processing_time: step.processing_time })),
+            None => Ok(Some(Step { watermark, processing_time: time.processing_time })),
+        }
+    }
+
+    /// Reads the next step from upstream, hands each worker its elements, and runs shard 0 here; `false`
+    /// once the upstream has ended. Outputs are made in vectors with room for the last step's (`parts`), or
+    /// in emptied ones.
+    fn hand_out(&mut self, parts: bool) -> Result<bool, Error> {
+        let Some(time) = self.upstream.step(&mut self.buffer)? else { return Ok(false) };
+        let n = self.batches.len();
+        for (batch, worker) in self.batches[1..].iter_mut().zip(&mut self.workers) {
+            if batch.capacity() == 0 {
+                *batch = worker.spare_elements.pop().unwrap_or_default();
+            }
+        }
+        for element in self.buffer.drain(..) {
+            let shard = shard_of(F::key_of(&element.value), n);
+            self.batches[shard].push(element);
+        }
+        for (worker, batch) in self.workers.iter_mut().zip(&mut self.batches[1..]) {
+            let outputs = fresh(parts, worker.hint, &mut worker.spare_outputs);
+            let work = Work { elements: std::mem::take(batch), outputs, time };
+            worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
+        }
+        // Shard 0, here, while the workers run theirs.
+        let mut local = fresh(parts, self.local_hint, &mut self.spare_local);
+        let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, &mut local);
+        let watermark = self.local.output_watermark();
+        self.in_flight.push_back(InFlight { time, local, watermark, result });
+        Ok(true)
+    }
+}
+
+/// A vector for a shard's outputs in a step: with room for `hint` of them when they are kept as parts
+/// (written first by the thread that makes them), else an emptied one from `spare`.
+fn fresh<T>(parts: bool, hint: usize, spare: &mut Vec<Vec<T>>) -> Vec<T> {
+    if parts { Vec::with_capacity(hint) } else { spare.pop().unwrap_or_default() }
+}
+
+impl<O> Sink<'_, O> {
+    /// Passes on a shard's outputs: as a part of their own, or appended, the emptied vector going to `spare`.
+    fn take(&mut self, mut made: Vec<WindowedValue<O>>, spare: &mut Vec<Vec<WindowedValue<O>>>) {
+        match self {
+            Sink::Append(out) => {
+                out.append(&mut made);
+                spare.push(made);
+            }
+            Sink::Parts(parts) => parts.push(made),
         }
     }
 }
 
 impl<F: DoFn> Node<F::Output> for Sharded<F> {
     fn step(&mut self, out: &mut Vec<WindowedValue<F::Output>>) -> Result<Option<Step>, Error> {
-        // Each worker's outputs are appended to `out`, and its vector goes back to it for the next step.
-        self.step_with(
-            out,
-            |worker| std::mem::take(&mut worker.spare),
-            |out, worker, mut made| {
-                out.append(&mut made);
-                worker.spare = made;
-            },
-        )
+        self.step_into(Sink::Append(out))
     }
 
     fn step_parts(&mut self, parts: &mut Parts<F::Output>) -> Result<Option<Step>, Error> {
-        // Each worker's outputs are a part of their own: no copy on this thread, and the worker, not this
-        // thread, is the one that first writes to their memory.
-        let mut local = Vec::with_capacity(self.local_hint);
-        let mut made = Vec::with_capacity(self.workers.len());
-        let step = self.step_with(
-            &mut local,
-            |worker| Vec::with_capacity(worker.hint),
-            |_, worker, outputs| {
-                worker.hint = outputs.len();
-                made.push(outputs);
-            },
-        );
-        self.local_hint = local.len();
-        parts.push(local);
-        made.into_iter().for_each(|part| parts.push(part));
-        step
+        // Each shard's outputs are a part of their own: no copy on this thread.
+        self.step_into(Sink::Parts(parts))
+    }
+
+    fn reads_ahead(&self) -> bool {
+        self.upstream.reads_ahead()
     }
 
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
@@ -298,7 +372,14 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
                 result = Err(worker_gone(F::NAME));
                 continue;
             }
-            match worker.replies.recv() {
+            // Replies to steps handed out ahead of a failed one are passed over.
+            let reply = loop {
+                match worker.replies.recv() {
+                    Ok(Reply::Stepped(_)) => continue,
+                    reply => break reply,
+                }
+            };
+            match reply {
                 Ok(Reply::Finished(f)) => {
                     metrics.add(&f.metrics);
                     summary.tagged.append(f.tagged);
