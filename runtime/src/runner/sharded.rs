@@ -260,7 +260,13 @@ impl<F: DoFn> Sharded<F> {
     fn step_into(&mut self, mut sink: Sink<'_, F::Output>) -> Result<Option<Step>, Error> {
         let parts = matches!(sink, Sink::Parts(_));
         while self.in_flight.len() < self.depth && !self.exhausted {
-            match self.hand_out(parts) {
+            // One step at a time, with the outputs appended: shard 0 writes straight into the sink's vector
+            // (no second vector as big as a step's outputs).
+            let direct = match &mut sink {
+                Sink::Append(out) if self.depth == 1 => Some(&mut **out),
+                _ => None,
+            };
+            match self.hand_out(parts, direct) {
                 Ok(more) => self.exhausted = !more,
                 Err(e) => {
                     self.exhausted = true;
@@ -298,8 +304,8 @@ impl<F: DoFn> Sharded<F> {
 
     /// Reads the next step from upstream, hands each worker its elements, and runs shard 0 here; `false`
     /// once the upstream has ended. Outputs are made in vectors with room for the last step's (`parts`), or
-    /// in emptied ones.
-    fn hand_out(&mut self, parts: bool) -> Result<bool, Error> {
+    /// in emptied ones; shard 0's in `direct` if given.
+    fn hand_out(&mut self, parts: bool, direct: Option<&mut Vec<WindowedValue<F::Output>>>) -> Result<bool, Error> {
         let Some(time) = self.upstream.step(&mut self.buffer)? else { return Ok(false) };
         let n = self.batches.len();
         for (batch, worker) in self.batches[1..].iter_mut().zip(&mut self.workers) {
@@ -317,8 +323,15 @@ impl<F: DoFn> Sharded<F> {
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
         }
         // Shard 0, here, while the workers run theirs.
-        let mut local = fresh(parts, self.local_hint, &mut self.spare_local);
-        let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, &mut local);
+        let mut local = Vec::new();
+        let local_out = match direct {
+            Some(out) => out,
+            None => {
+                local = fresh(parts, self.local_hint, &mut self.spare_local);
+                &mut local
+            }
+        };
+        let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, local_out);
         let watermark = self.local.output_watermark();
         self.in_flight.push_back(InFlight { time, local, watermark, result });
         Ok(true)
@@ -337,7 +350,10 @@ impl<O> Sink<'_, O> {
         match self {
             Sink::Append(out) => {
                 out.append(&mut made);
-                spare.push(made);
+                // (A vector with no room is not worth keeping: shard 0's when it wrote into `out` directly.)
+                if made.capacity() > 0 {
+                    spare.push(made);
+                }
             }
             Sink::Parts(parts) => parts.push(made),
         }
