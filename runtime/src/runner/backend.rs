@@ -215,6 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn windows_that_share_an_end_keep_their_own_records() {
+        // Windows hash by their end alone; two that share it are still two windows.
+        let mut b: InMemoryBackend<u32, u32, ()> = InMemoryBackend::default();
+        let end = Instant::from_millis(10);
+        let windows = [Window::new(Instant::from_millis(0), end), Window::new(Instant::from_millis(5), end)];
+        let ids: Vec<RecordId> = windows.iter().map(|&w| b.get_or_create(&1, w).0).collect();
+        assert_ne!(ids[0], ids[1]);
+        *b.get(ids[1]).unwrap().state = 5;
+        assert_eq!(b.get_or_create(&1, windows[1]), (ids[1], false));
+        assert_eq!(b.remove(ids[0]).map(|(_, w, s, _)| (w, s)), Some((windows[0], 0)));
+        assert_eq!(b.get_or_create(&1, windows[1]), (ids[1], false));
+        assert_eq!(*b.get(ids[1]).unwrap().state, 5);
+    }
+
+    #[test]
     fn many_records_go_at_once_by_either_path_and_the_rest_stay() {
         for (records, gone) in [(1000u32, 10usize), (1000, 400)] {
             let mut b: InMemoryBackend<u32, u32, ()> = InMemoryBackend::default();
