@@ -62,8 +62,9 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     /// The message of a callback's panic: the executor may have stopped half-way, so it runs nothing more.
     poisoned: Option<String>,
     scratch: Vec<Option<RecordId>>,
-    /// The last window whose GC time was needed, and that time.
-    last_gc: (Window, Instant),
+    /// The end of the last window whose GC time was needed (the GC time depends on the end alone), and
+    /// that time.
+    last_gc: (Instant, Instant),
 }
 
 impl<F: DoFn> Executor<F> {
@@ -101,7 +102,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             metrics: Metrics::default(),
             poisoned: None,
             scratch: Vec::new(),
-            last_gc: (Window::GLOBAL, strategy.gc_time(&Window::GLOBAL)),
+            last_gc: (Window::GLOBAL.end(), strategy.gc_time(&Window::GLOBAL)),
         })
     }
 
@@ -355,8 +356,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     /// batch mostly share their window).
     #[inline(always)]
     fn gc_time(&mut self, window: Window) -> Instant {
-        if window != self.last_gc.0 {
-            self.last_gc = (window, self.strategy.gc_time(&window));
+        if window.end() != self.last_gc.0 {
+            self.last_gc = (window.end(), self.strategy.gc_time(&window));
         }
         self.last_gc.1
     }
