@@ -374,3 +374,37 @@ fn an_output_before_the_input_timestamp_is_an_error() {
     assert!(matches!(err, Error::OutputTimestamp { .. }), "{msg}");
     assert!(msg.contains("00.099Z") && msg.contains("00.100Z") && msg.contains("`Shift`"), "{msg}");
 }
+
+/// `Shift`, allowed to output up to `skew_ms` earlier than its input (Beam's `getAllowedTimestampSkew`).
+#[dofn]
+#[derive(Clone, Default)]
+struct SkewedShift {
+    skew_ms: i64,
+}
+
+#[dofn]
+impl SkewedShift {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<i64, i64>) {
+        let shift = *cx.element();
+        cx.output_with_timestamp(shift, cx.timestamp() + Duration::from_millis(shift));
+    }
+
+    #[allowed_timestamp_skew]
+    fn skew(&self) -> Duration {
+        Duration::from_millis(self.skew_ms)
+    }
+}
+
+#[test]
+fn an_allowed_timestamp_skew_lets_outputs_be_that_much_earlier_and_no_more() {
+    let mut h = Harness::new(SkewedShift { skew_ms: 30 }, WindowingStrategy::global()).unwrap();
+    assert_eq!(stamped(&h.add_elements([(-30, ms(100)), (-1, ms(100))]).unwrap()), [(-30, 70), (-1, 99)]);
+    let err = h.add_elements([(-31, ms(100))]).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::OutputTimestamp { .. }), "{msg}");
+    assert!(msg.contains("00.069Z") && msg.contains("`SkewedShift`"), "{msg}");
+    // With no skew, as without the method, one millisecond earlier is already too early.
+    let mut h = Harness::new(SkewedShift { skew_ms: 0 }, WindowingStrategy::global()).unwrap();
+    assert!(matches!(h.add_elements([(-1, ms(100))]), Err(Error::OutputTimestamp { .. })));
+}

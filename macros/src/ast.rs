@@ -169,6 +169,8 @@ pub(crate) enum Role {
     FinishBundle,
     Setup,
     Teardown,
+    /// `#[allowed_timestamp_skew]`: how much earlier than its input an output may be.
+    AllowedTimestampSkew,
 }
 
 impl Role {
@@ -182,6 +184,7 @@ impl Role {
             Role::FinishBundle => symbol::FINISH_BUNDLE,
             Role::Setup => symbol::SETUP,
             Role::Teardown => symbol::TEARDOWN,
+            Role::AllowedTimestampSkew => symbol::ALLOWED_TIMESTAMP_SKEW,
         }
     }
 
@@ -215,7 +218,7 @@ impl Role {
             Role::OnTimer(_) | Role::OnTimerFamily(_) => Some(ContextKind::Timer),
             Role::OnWindowExpiration => Some(ContextKind::Expiration),
             Role::FinishBundle => Some(ContextKind::Bundle),
-            Role::StartBundle | Role::Setup | Role::Teardown => None,
+            Role::StartBundle | Role::Setup | Role::Teardown | Role::AllowedTimestampSkew => None,
         }
     }
 }
@@ -304,6 +307,8 @@ pub(crate) struct Method {
     pub(crate) attr: Span,
     pub(crate) ident: Ident,
     pub(crate) receiver: bool,
+    /// The receiver, if it is `&mut self` (or `self: &mut Self`).
+    pub(crate) receiver_mut: Option<syn::Receiver>,
     pub(crate) params: Vec<Param>,
     /// The return type, if not `()`.
     pub(crate) output: Option<Type>,
@@ -336,12 +341,23 @@ impl DofnImpl {
                 ImplItem::Fn(f) => {
                     let role = take_role(cx, &mut f.attrs);
                     let mut receiver = false;
+                    let mut receiver_mut = None;
                     let mut params = Vec::new();
                     for arg in &mut f.sig.inputs {
                         match arg {
                             FnArg::Receiver(r) => {
                                 strip_misplaced(cx, &mut r.attrs, "a parameter other than `self`");
                                 receiver = true;
+                                let mutable = match &r.kind {
+                                    ReceiverKind::Reference(_, _, m) => m.is_some(),
+                                    ReceiverKind::Typed(_, ty) => {
+                                        matches!(&**ty, Type::Reference(t) if t.mutability.is_some())
+                                    }
+                                    _ => false,
+                                };
+                                if mutable {
+                                    receiver_mut = Some(r.clone());
+                                }
                                 let by_ref = match &r.kind {
                                     ReceiverKind::Value => false,
                                     ReceiverKind::Typed(_, ty) => matches!(**ty, Type::Reference(_)),
@@ -382,6 +398,7 @@ impl DofnImpl {
                             attr,
                             ident: f.sig.ident.clone(),
                             receiver,
+                            receiver_mut,
                             params,
                             output,
                             rejected: false,
@@ -437,7 +454,8 @@ fn take_role(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<(Role, Span)> {
                     symbol::START_BUNDLE => Role::StartBundle,
                     symbol::FINISH_BUNDLE => Role::FinishBundle,
                     symbol::SETUP => Role::Setup,
-                    _ => Role::Teardown,
+                    symbol::TEARDOWN => Role::Teardown,
+                    _ => Role::AllowedTimestampSkew,
                 }
             }
         };

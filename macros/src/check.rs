@@ -67,6 +67,7 @@ fn duplicate(cx: &Ctxt, second: Span, first: Span, msg: String, note: String) {
 pub(crate) fn check_impl(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &mut DofnImpl) {
     check_single_roles(cx, decls, imp);
     check_has_process_element(cx, decls, self_ty, imp);
+    check_allowed_timestamp_skew(cx, decls, imp);
     check_process_context(cx, decls, imp);
     check_callback_ids(cx, decls, imp);
     check_duplicate_callbacks(cx, decls, imp);
@@ -117,6 +118,33 @@ fn check_has_process_element(cx: &Ctxt, decls: &Declarations, self_ty: &Type, im
                 decls.name
             ),
         );
+    }
+}
+
+/// `#[allowed_timestamp_skew]` takes `&self` and returns the skew (its type is checked where it is used).
+fn check_allowed_timestamp_skew(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
+    for m in imp.methods.iter_mut().filter(|m| matches!(m.role, Role::AllowedTimestampSkew) && !m.rejected) {
+        if let Some(receiver) = &m.receiver_mut {
+            cx.error_spanned_by(
+                receiver,
+                format!(
+                    "`#[allowed_timestamp_skew]` method `{}` of DoFn `{}` takes `&self`, not `&mut self`: the \
+                     runner reads the skew, it does not change the DoFn",
+                    m.ident, decls.name
+                ),
+            );
+            m.rejected = true;
+        } else if m.output.is_none() {
+            cx.error(
+                m.ident.span(),
+                format!(
+                    "`#[allowed_timestamp_skew]` method `{}` of DoFn `{}` must return the skew, a `Duration`\nhelp: \
+                     like `fn {}(&self) -> Duration {{ Duration::from_secs(60) }}`",
+                    m.ident, decls.name, m.ident
+                ),
+            );
+            m.rejected = true;
+        }
     }
 }
 
@@ -307,6 +335,9 @@ fn check_param_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
 /// Why `kind` cannot be a parameter of a method with `role`, if it cannot.
 fn not_allowed(role: &Role, kind: &ParamKind) -> Option<String> {
     let attr = role.display();
+    if matches!(role, Role::AllowedTimestampSkew) {
+        return Some("it takes only `&self` (the skew is the DoFn's, the same for every element)".into());
+    }
     match kind {
         ParamKind::Id { kind: IdKind::State, .. } if !role.is_keyed() => {
             Some(format!("state is kept per key and window, and `{attr}` runs for no key and window"))
@@ -486,6 +517,7 @@ fn available(role: &Role) -> String {
             `Key<&K>`, `Window` and `#[state_id(..)]` parameters"
             .into(),
         Role::FinishBundle => "a `#[finish_bundle]` method takes only `&mut BundleContext<O>`".into(),
+        Role::AllowedTimestampSkew => "an `#[allowed_timestamp_skew]` method takes only `&self`".into(),
         other => format!("a `{}` method takes only `&self` or `&mut self`", other.display()),
     }
 }

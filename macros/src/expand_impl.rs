@@ -150,6 +150,7 @@ impl<'a> Wiring<'a> {
         for role in [Role::Setup, Role::StartBundle, Role::FinishBundle, Role::Teardown] {
             methods.extend(self.lifecycle(&role));
         }
+        methods.extend(self.allowed_timestamp_skew());
 
         quote! {
             #[automatically_derived]
@@ -294,6 +295,24 @@ impl<'a> Wiring<'a> {
             #[inline]
             #[allow(unreachable_code, clippy::diverging_sub_expression)]
             fn #ident(&mut self, #params) -> ::core::result::Result<(), ::dofn::BoxError> {
+                #call
+            }
+        })
+    }
+
+    /// `DoFn::allowed_timestamp_skew`, from the `#[allowed_timestamp_skew]` method: its call is spanned like its
+    /// return type, so that a type other than `Duration` is an error there.
+    fn allowed_timestamp_skew(&mut self) -> Option<TokenStream> {
+        let m = self.wired(|r| matches!(r, Role::AllowedTimestampSkew)).next()?;
+        let (first, _) = span_range(m.output.as_ref()?);
+        let args: Vec<TokenStream> = m.params.iter().map(|p| self.arg(m, p)).collect();
+        let ident = &m.ident;
+        let receiver = m.receiver.then(|| quote!(self,));
+        let call = quote_spanned!(first=> Self::#ident(#receiver #(#args),*));
+        Some(quote! {
+            #[inline]
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            fn allowed_timestamp_skew(&self) -> ::dofn::time::Duration {
                 #call
             }
         })

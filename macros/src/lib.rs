@@ -52,11 +52,13 @@ use crate::ctxt::Ctxt;
 /// | `#[setup]`, `#[teardown]` | once per DoFn instance | nothing |
 /// | `#[start_bundle]` | before each bundle | nothing |
 /// | `#[finish_bundle]` | after each bundle | `&mut BundleContext<O>` |
+/// | `#[allowed_timestamp_skew]` | once, when the DoFn is set up to run | nothing: `&self`, returns the `Duration` by which an output may be earlier than its input (Beam's `getAllowedTimestampSkew`; zero without it) |
 ///
 /// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
 /// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
 /// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
-/// or `&mut self`, and return `()` or `Result<(), E>` with `E` convertible to a boxed error.
+/// or `&mut self`, and return `()` or `Result<(), E>` with `E` convertible to a boxed error (but for
+/// `#[allowed_timestamp_skew]`).
 ///
 /// A DoFn with state, timers or `#[on_window_expiration]` is *stateful*: its input must be a `(key, value)`
 /// pair, and its state and timers are kept per key and window.

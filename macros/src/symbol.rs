@@ -34,13 +34,24 @@ pub(crate) const FINISH_BUNDLE: Symbol = Symbol("finish_bundle");
 pub(crate) const SETUP: Symbol = Symbol("setup");
 /// `#[teardown]`.
 pub(crate) const TEARDOWN: Symbol = Symbol("teardown");
+/// `#[allowed_timestamp_skew]`.
+pub(crate) const ALLOWED_TIMESTAMP_SKEW: Symbol = Symbol("allowed_timestamp_skew");
 
 /// The attributes that go on a parameter (or a struct field).
 pub(crate) const ID_ATTRS: [Symbol; 3] = [STATE_ID, TIMER_ID, TIMER_FAMILY_ID];
 
 /// The attributes that go on a method of the impl.
-pub(crate) const METHOD_ATTRS: [Symbol; 8] =
-    [PROCESS_ELEMENT, ON_TIMER, ON_TIMER_FAMILY, ON_WINDOW_EXPIRATION, START_BUNDLE, FINISH_BUNDLE, SETUP, TEARDOWN];
+pub(crate) const METHOD_ATTRS: [Symbol; 9] = [
+    PROCESS_ELEMENT,
+    ON_TIMER,
+    ON_TIMER_FAMILY,
+    ON_WINDOW_EXPIRATION,
+    START_BUNDLE,
+    FINISH_BUNDLE,
+    SETUP,
+    TEARDOWN,
+    ALLOWED_TIMESTAMP_SKEW,
+];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

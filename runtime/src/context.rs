@@ -257,7 +257,7 @@ macro_rules! output_methods {
         }
 
         /// Outputs `value` with an explicit timestamp. A timestamp earlier than the default minus the DoFn's
-        /// allowed skew fails the run with [`Error::OutputTimestamp`](crate::Error::OutputTimestamp) (the
+        /// allowed skew (zero unless an `#[allowed_timestamp_skew]` method says otherwise) fails the run with [`Error::OutputTimestamp`](crate::Error::OutputTimestamp) (the
         /// value is not output).
         pub fn output_with_timestamp(&mut self, value: O, timestamp: Instant) {
             self.emit.output_with_timestamp(value, timestamp)

@@ -43,7 +43,8 @@ pub trait DoFn: Clone + Send + 'static {
             || Self::HAS_WINDOW_EXPIRATION
     }
 
-    /// How much earlier than its input's timestamp an output may be (Beam's `getAllowedTimestampSkew`).
+    /// How much earlier than its input's timestamp an output may be (Beam's `getAllowedTimestampSkew`): the
+    /// `#[allowed_timestamp_skew]` method's answer, zero without one.
     fn allowed_timestamp_skew(&self) -> Duration {
         Duration::ZERO
     }

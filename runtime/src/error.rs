@@ -94,7 +94,7 @@ impl fmt::Display for TimerError {
             TimerError::OutputBeforeInput { output, input, skew } => write!(
                 f,
                 "a timer was given the output timestamp {output}, earlier than the input's timestamp {input} \
-                 minus the allowed skew ({skew})"
+                 minus the allowed skew ({skew}; an `#[allowed_timestamp_skew]` method sets it)"
             ),
         }
     }
@@ -162,7 +162,7 @@ impl fmt::Display for Error {
             Error::OutputTimestamp { site, output, input, skew } => write!(
                 f,
                 "output {site} has timestamp {output}, earlier than the input's timestamp {input} minus the \
-                 allowed skew ({skew})"
+                 allowed skew ({skew}; an `#[allowed_timestamp_skew]` method sets it)"
             ),
             Error::User { site, source } => write!(f, "error {site}: {source}"),
             Error::Panicked { dofn, message } => write!(f, "DoFn `{dofn}` panicked: {message}"),

@@ -1,4 +1,4 @@
-//! Every parameter kind, every lifecycle method, a timer family, `#[on_window_expiration]`, every cell kind,
+//! Every parameter kind, every lifecycle method, the allowed timestamp skew, a timer family, `#[on_window_expiration]`, every cell kind,
 //! `&mut self` and `&self`, both return types, and a second (plain) impl block with helpers.
 
 use std::collections::BTreeMap;
@@ -139,6 +139,11 @@ impl Everything {
 
     #[teardown]
     fn teardown(&self) {}
+
+    #[allowed_timestamp_skew]
+    fn skew(&self) -> Duration {
+        Duration::from_secs(5)
+    }
 }
 
 /// A plain impl block: helpers are ordinary methods.
@@ -154,4 +159,5 @@ fn main() {
     assert!(<Everything as DoFn>::HAS_WINDOW_EXPIRATION);
     assert_eq!(<Everything as DoFn>::TIMERS.len(), 2);
     assert_eq!(<Everything as DoFn>::TIMER_FAMILIES.len(), 1);
+    assert_eq!(Everything::default().allowed_timestamp_skew(), Duration::from_secs(5));
 }
