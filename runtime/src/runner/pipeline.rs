@@ -356,7 +356,7 @@ enum SourceKind<T> {
 }
 
 /// How many elements of a bounded source make one bundle.
-const BOUNDED_BATCH: usize = 16 * 1024;
+pub(crate) const BOUNDED_BATCH: usize = 16 * 1024;
 
 impl<T: Send + 'static> Source<T> {
     /// A bounded source over `values`, read a bundle at a time (one dynamic call a bundle, not an element).

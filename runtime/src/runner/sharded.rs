@@ -23,7 +23,7 @@ use crate::window::WindowingStrategy;
 
 use super::Executor;
 use super::outputs::Parts;
-use super::pipeline::{Assign, Node, Step, Summary};
+use super::pipeline::{Assign, BOUNDED_BATCH, Node, Step, Summary};
 
 /// A deterministic, fast hasher for choosing a key's worker (the same key goes to the same worker on every
 /// run, unlike a randomly seeded hasher).
@@ -114,6 +114,8 @@ struct Worker<I, O> {
 /// A step handed out to the workers whose outputs are yet to be passed on.
 struct InFlight<O> {
     time: Step,
+    /// How many elements the step had.
+    elements: usize,
     /// Shard 0's outputs in the step, its output watermark after it, and how it ended.
     local: Vec<WindowedValue<O>>,
     watermark: Instant,
@@ -134,6 +136,10 @@ enum Sink<'a, O> {
 /// times; 8 steps against 4, 1.05 times.)
 const STEPS_AHEAD: usize = 8;
 
+/// No further step is handed out while the steps in flight hold this many elements (8 bounded-source
+/// bundles), so that a test stream of big steps does not keep several of them, and their outputs, in memory.
+const ELEMENTS_AHEAD: usize = 8 * BOUNDED_BATCH;
+
 /// A stateful DoFn sharded by key across worker threads.
 pub(crate) struct Sharded<F: DoFn> {
     upstream: Box<dyn Node<F::Input>>,
@@ -147,6 +153,8 @@ pub(crate) struct Sharded<F: DoFn> {
     /// is not asked for before this one's outputs are passed on).
     in_flight: VecDeque<InFlight<F::Output>>,
     depth: usize,
+    /// How many elements the steps in flight hold.
+    elements_in_flight: usize,
     /// Whether the upstream has ended, or failed (with the error to report once the steps before it are
     /// passed on).
     exhausted: bool,
@@ -197,6 +205,7 @@ impl<F: DoFn> Sharded<F> {
             batches: (0..workers).map(|_| Vec::new()).collect(),
             in_flight: VecDeque::with_capacity(depth),
             depth,
+            elements_in_flight: 0,
             exhausted: false,
             upstream_error: None,
             spare_local: Vec::new(),
@@ -259,7 +268,10 @@ impl<F: DoFn> Sharded<F> {
     /// outputs of the oldest, in shard order, to `sink`.
     fn step_into(&mut self, mut sink: Sink<'_, F::Output>) -> Result<Option<Step>, Error> {
         let parts = matches!(sink, Sink::Parts(_));
-        while self.in_flight.len() < self.depth && !self.exhausted {
+        while self.in_flight.len() < self.depth
+            && (self.in_flight.is_empty() || self.elements_in_flight < ELEMENTS_AHEAD)
+            && !self.exhausted
+        {
             // One step at a time, with the outputs appended: shard 0 writes straight into the sink's vector
             // (no second vector as big as a step's outputs).
             let direct = match &mut sink {
@@ -274,9 +286,10 @@ impl<F: DoFn> Sharded<F> {
                 }
             }
         }
-        let Some(InFlight { time, local, watermark, result }) = self.in_flight.pop_front() else {
+        let Some(InFlight { time, elements, local, watermark, result }) = self.in_flight.pop_front() else {
             return self.upstream_error.take().map_or(Ok(None), Err);
         };
+        self.elements_in_flight -= elements;
         let mut watermark = watermark;
         let mut first_error = result.err();
         // Shard 0's outputs come first, then each worker's.
@@ -307,7 +320,7 @@ impl<F: DoFn> Sharded<F> {
     /// in emptied ones; shard 0's in `direct` if given.
     fn hand_out(&mut self, parts: bool, direct: Option<&mut Vec<WindowedValue<F::Output>>>) -> Result<bool, Error> {
         let Some(time) = self.upstream.step(&mut self.buffer)? else { return Ok(false) };
-        let n = self.batches.len();
+        let (n, elements) = (self.batches.len(), self.buffer.len());
         for (batch, worker) in self.batches[1..].iter_mut().zip(&mut self.workers) {
             if batch.capacity() == 0 {
                 *batch = worker.spare_elements.pop().unwrap_or_default();
@@ -333,7 +346,8 @@ impl<F: DoFn> Sharded<F> {
         };
         let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, local_out);
         let watermark = self.local.output_watermark();
-        self.in_flight.push_back(InFlight { time, local, watermark, result });
+        self.elements_in_flight += elements;
+        self.in_flight.push_back(InFlight { time, elements, local, watermark, result });
         Ok(true)
     }
 }
