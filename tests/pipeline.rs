@@ -471,3 +471,49 @@ fn live_input_on_several_workers_passes_each_steps_outputs_on_before_waiting_for
     assert!(sender.join().unwrap(), "the first element's output came before the second element was sent");
     assert_eq!(seen, [(7, 1, 1), (7, 2, 2)]);
 }
+
+/// How many elements `Tally` has processed, on any worker.
+static TALLIED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Passes values on, counting them in `TALLIED`.
+#[dofn]
+#[derive(Clone, Default)]
+struct Tally {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl Tally {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u64, u64), u64>, #[state_id("n")] n: &mut Value<u64>) {
+        TALLIED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        n.write(*cx.value());
+        cx.output(*cx.value());
+    }
+}
+
+#[test]
+fn big_steps_are_not_handed_out_far_ahead_of_the_outputs() {
+    // Steps of 100,000 elements: more than one is handed out ahead only while the steps in flight hold
+    // fewer than 131,072 elements, so when the first outputs reach the sink, at most two steps have been
+    // processed (small steps go up to 8 ahead).
+    let stream = (0..6u64).fold(TestStream::new(), |stream, step| {
+        stream
+            .add_elements((step * 100_000..(step + 1) * 100_000).map(|i| ((i % 97, i), ms(i as i64 / 1_000))))
+            .advance_watermark_to(ms((step as i64 + 1) * 100))
+    });
+    let mut first = None;
+    let mut outputs = 0;
+    Pipeline::from_test_stream(stream)
+        .with_workers(2)
+        .apply(Tally::default())
+        .run_with(|_| {
+            first.get_or_insert(TALLIED.load(std::sync::atomic::Ordering::Relaxed));
+            outputs += 1;
+        })
+        .unwrap();
+    assert_eq!(outputs, 600_000);
+    let first = first.unwrap_or_default();
+    assert!((100_000..=200_000).contains(&first), "{first} elements processed before the first output");
+}
