@@ -114,7 +114,8 @@ struct Worker<I, O> {
 /// A step handed out to the workers whose outputs are yet to be passed on.
 struct InFlight<O> {
     time: Step,
-    /// How many elements the step had.
+    /// How many elements the step had (no more steps are handed out while those in flight hold
+    /// [`ELEMENTS_AHEAD`]).
     elements: usize,
     /// Shard 0's outputs in the step, its output watermark after it, and how it ended.
     local: Vec<WindowedValue<O>>,
@@ -153,8 +154,6 @@ pub(crate) struct Sharded<F: DoFn> {
     /// is not asked for before this one's outputs are passed on).
     in_flight: VecDeque<InFlight<F::Output>>,
     depth: usize,
-    /// How many elements the steps in flight hold.
-    elements_in_flight: usize,
     /// Whether the upstream has ended, or failed (with the error to report once the steps before it are
     /// passed on).
     exhausted: bool,
@@ -205,7 +204,6 @@ impl<F: DoFn> Sharded<F> {
             batches: (0..workers).map(|_| Vec::new()).collect(),
             in_flight: VecDeque::with_capacity(depth),
             depth,
-            elements_in_flight: 0,
             exhausted: false,
             upstream_error: None,
             spare_local: Vec::new(),
@@ -269,7 +267,7 @@ impl<F: DoFn> Sharded<F> {
     fn step_into(&mut self, mut sink: Sink<'_, F::Output>) -> Result<Option<Step>, Error> {
         let parts = matches!(sink, Sink::Parts(_));
         while self.in_flight.len() < self.depth
-            && (self.in_flight.is_empty() || self.elements_in_flight < ELEMENTS_AHEAD)
+            && self.in_flight.iter().map(|step| step.elements).sum::<usize>() < ELEMENTS_AHEAD
             && !self.exhausted
         {
             // One step at a time, with the outputs appended: shard 0 writes straight into the sink's vector
@@ -286,11 +284,9 @@ impl<F: DoFn> Sharded<F> {
                 }
             }
         }
-        let Some(InFlight { time, elements, local, watermark, result }) = self.in_flight.pop_front() else {
+        let Some(InFlight { time, local, mut watermark, result, .. }) = self.in_flight.pop_front() else {
             return self.upstream_error.take().map_or(Ok(None), Err);
         };
-        self.elements_in_flight -= elements;
-        let mut watermark = watermark;
         let mut first_error = result.err();
         // Shard 0's outputs come first, then each worker's.
         self.local_hint = local.len();
@@ -346,7 +342,6 @@ impl<F: DoFn> Sharded<F> {
         };
         let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, local_out);
         let watermark = self.local.output_watermark();
-        self.elements_in_flight += elements;
         self.in_flight.push_back(InFlight { time, elements, local, watermark, result });
         Ok(true)
     }
