@@ -348,21 +348,18 @@ impl DofnImpl {
                             FnArg::Receiver(r) => {
                                 strip_misplaced(cx, &mut r.attrs, "a parameter other than `self`");
                                 receiver = true;
-                                let mutable = match &r.kind {
-                                    ReceiverKind::Reference(_, _, m) => m.is_some(),
-                                    ReceiverKind::Typed(_, ty) => {
-                                        matches!(&**ty, Type::Reference(t) if t.mutability.is_some())
-                                    }
-                                    _ => false,
+                                let (by_ref, mutable) = match &r.kind {
+                                    ReceiverKind::Value => (false, false),
+                                    ReceiverKind::Reference(_, _, m) => (true, m.is_some()),
+                                    ReceiverKind::Typed(_, ty) => match &**ty {
+                                        Type::Reference(t) => (true, t.mutability.is_some()),
+                                        _ => (false, false),
+                                    },
+                                    _ => (true, false),
                                 };
                                 if mutable {
                                     receiver_mut = Some(r.clone());
                                 }
-                                let by_ref = match &r.kind {
-                                    ReceiverKind::Value => false,
-                                    ReceiverKind::Typed(_, ty) => matches!(**ty, Type::Reference(_)),
-                                    _ => true,
-                                };
                                 if role.is_some() && !by_ref {
                                     cx.error_spanned_by(
                                         r.self_token,
