@@ -6,9 +6,11 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::DefaultHashBuilder;
 
 use crate::window::Window;
+
+use super::index::SlotIndex;
 
 /// The id of one (key, window) record in a backend. Ids are reused after removal; the generation tells a
 /// stale id from a live one.
@@ -69,11 +71,11 @@ struct Slot<K, S, T> {
     entry: Option<Entry<K, S, T>>,
 }
 
-/// The in-memory backend: records in a slab, found by (key, window) through a hashbrown table of slab
-/// indices (4 bytes an entry).
+/// The in-memory backend: records in a slab, found by (key, window) through an index of slab slots (8
+/// bytes an entry, at most half full).
 pub struct InMemoryBackend<K, S, T> {
     hasher: DefaultHashBuilder,
-    index: HashTable<u32>,
+    index: SlotIndex,
     slots: Vec<Slot<K, S, T>>,
     free: Vec<u32>,
 }
@@ -82,7 +84,7 @@ impl<K, S, T> Default for InMemoryBackend<K, S, T> {
     fn default() -> Self {
         InMemoryBackend {
             hasher: DefaultHashBuilder::default(),
-            index: HashTable::new(),
+            index: SlotIndex::default(),
             slots: Vec::new(),
             free: Vec::new(),
         }
@@ -98,8 +100,8 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
         let slots = &self.slots;
         let found = self
             .index
-            .find(hash, |&i| slots[i as usize].entry.as_ref().is_some_and(|e| e.window == window && e.key == *key));
-        if let Some(&index) = found {
+            .find(hash, |i| slots[i as usize].entry.as_ref().is_some_and(|e| e.window == window && e.key == *key));
+        if let Some(index) = found {
             return (RecordId { index, generation: self.slots[index as usize].generation }, false);
         }
         (self.create(key, window, hash), true)
@@ -136,7 +138,7 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
             each(e.key, e.window, e.state, e.timers);
         }
         if sweep {
-            self.index.retain(|&mut i| removed[i as usize / 64] & (1 << (i % 64)) == 0);
+            self.index.retain(|i| removed[i as usize / 64] & (1 << (i % 64)) == 0);
         }
     }
 
@@ -162,9 +164,7 @@ impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
     /// Removes the index's entry for slot `index`, which held `e`.
     fn unindex(&mut self, index: u32, e: &Entry<K, S, T>) {
         let hash = self.hasher.hash_one((&e.key, &e.window));
-        if let Ok(found) = self.index.find_entry(hash, |&i| i == index) {
-            found.remove();
-        }
+        self.index.remove(hash, index);
     }
 
     #[cold]
@@ -180,11 +180,7 @@ impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
                 (self.slots.len() - 1) as u32
             }
         };
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index.insert_unique(hash, index, |&j| match &slots[j as usize].entry {
-            Some(e) => hasher.hash_one((&e.key, &e.window)),
-            None => 0,
-        });
+        self.index.insert(hash, index);
         RecordId { index, generation: self.slots[index as usize].generation }
     }
 }

@@ -25,6 +25,7 @@
 
 mod backend;
 mod executor;
+mod index;
 mod outputs;
 mod pipeline;
 mod sharded;

@@ -1,0 +1,251 @@
+//! The index of the in-memory state backend: from the hash of a (key, window) to the slab slot of its record.
+//!
+//! An open-addressing table with linear probing, at most half full, whose entries are 8 bytes: 32 bits of
+//! the hash (the *tag*) and the slot. A lookup reads one entry (rarely two) and compares its tag; only an
+//! entry whose tag matches sends the caller to the slab to compare key and window. The tag also fixes an
+//! entry's home position (its low bits), so that the table grows, and closes the gap an entry leaves,
+//! without hashing any key again.
+
+/// One entry: the tag of a record's hash and its slot, or [`VACANT`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Entry {
+    tag: u32,
+    slot: u32,
+}
+
+/// The slot of a vacant entry (no record is ever at this slot: slots are `u32` indices into a vector that
+/// would need 2^32 records to reach it).
+const VACANT: u32 = u32::MAX;
+
+const EMPTY: Entry = Entry { tag: 0, slot: VACANT };
+
+/// The fewest entries a table that has any has.
+const MIN_ENTRIES: usize = 16;
+
+/// A map from a record's hash to its slot (see the module docs).
+#[derive(Default)]
+pub(crate) struct SlotIndex {
+    entries: Vec<Entry>,
+    len: usize,
+}
+
+/// The tag of a hash: its high half (the low half is what hashers mix least in some of their bits).
+#[inline(always)]
+fn tag_of(hash: u64) -> u32 {
+    (hash >> 32) as u32
+}
+
+impl SlotIndex {
+    /// The number of slots indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        self.entries.len().wrapping_sub(1)
+    }
+
+    /// The slot whose record has this hash and satisfies `eq`, if any.
+    #[inline]
+    pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        let tag = tag_of(hash);
+        let mask = self.mask();
+        let mut pos = tag as usize & mask;
+        loop {
+            // An empty table has no entries: `get` ends the search.
+            let e = *self.entries.get(pos)?;
+            if e.slot == VACANT {
+                return None;
+            }
+            if e.tag == tag && eq(e.slot) {
+                return Some(e.slot);
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// Indexes `slot` under `hash`; the caller knows no record of that key and window is indexed.
+    pub(crate) fn insert(&mut self, hash: u64, slot: u32) {
+        debug_assert_ne!(slot, VACANT);
+        if 2 * (self.len + 1) > self.entries.len() {
+            self.grow();
+        }
+        self.place(Entry { tag: tag_of(hash), slot });
+        self.len += 1;
+    }
+
+    /// Puts an entry at the first vacant position from its home on; there is room.
+    fn place(&mut self, entry: Entry) {
+        let mask = self.mask();
+        let mut pos = entry.tag as usize & mask;
+        while self.entries[pos].slot != VACANT {
+            pos = (pos + 1) & mask;
+        }
+        self.entries[pos] = entry;
+    }
+
+    fn grow(&mut self) {
+        let size = (2 * self.entries.len()).max(MIN_ENTRIES);
+        let old = std::mem::replace(&mut self.entries, vec![EMPTY; size]);
+        for e in old.into_iter().filter(|e| e.slot != VACANT) {
+            self.place(e);
+        }
+    }
+
+    /// Removes the entry of `slot`, indexed under `hash`; whether there was one.
+    pub(crate) fn remove(&mut self, hash: u64, slot: u32) -> bool {
+        let tag = tag_of(hash);
+        let mask = self.mask();
+        let mut pos = tag as usize & mask;
+        loop {
+            let Some(&e) = self.entries.get(pos) else { return false };
+            if e.slot == VACANT {
+                return false;
+            }
+            if e.slot == slot {
+                self.close_gap(pos);
+                self.len -= 1;
+                return true;
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    /// Empties the entry at `hole` and moves back the entries after it that probing would no longer reach
+    /// (backward-shift deletion: no tombstones, so lookups never get slower with removals).
+    fn close_gap(&mut self, mut hole: usize) {
+        let mask = self.mask();
+        let mut pos = (hole + 1) & mask;
+        loop {
+            let e = self.entries[pos];
+            if e.slot == VACANT {
+                break;
+            }
+            let home = e.tag as usize & mask;
+            // The entry may fill the hole if the hole lies on its probe path: from its home up to `pos`.
+            if (pos.wrapping_sub(home) & mask) >= (pos.wrapping_sub(hole) & mask) {
+                self.entries[hole] = e;
+                hole = pos;
+            }
+            pos = (pos + 1) & mask;
+        }
+        self.entries[hole] = EMPTY;
+    }
+
+    /// Keeps the slots for which `keep` is true and removes the others, in one pass over the table.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
+        let mut pos = 0;
+        while pos < self.entries.len() {
+            let e = self.entries[pos];
+            if e.slot != VACANT && !keep(e.slot) {
+                // The entry moved into `pos`, if any, is looked at next. (An entry moved in from past the
+                // table's end was looked at already, and kept.)
+                self.close_gap(pos);
+                self.len -= 1;
+            } else {
+                pos += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    /// A hash whose tag is one of five, near the top of any table: probe runs are long, wrap around the
+    /// table's end, and many entries share a tag (the caller's comparison tells them apart).
+    fn crowded(k: u32) -> u64 {
+        u64::from(0xffff_fff0 | (k % 5)) << 32
+    }
+
+    #[test]
+    fn finds_what_was_inserted_and_not_what_was_removed() {
+        let mut index = SlotIndex::default();
+        assert_eq!(index.find(crowded(1), |_| true), None);
+        assert!(!index.remove(crowded(1), 1));
+        let mut model: HashMap<u32, u64> = HashMap::new();
+        // Insert 0..300, remove every third, insert 300..400, remove those below 100: entries shift back
+        // across the end of the table and past one another.
+        for k in 0..300 {
+            index.insert(crowded(k), k);
+            model.insert(k, crowded(k));
+        }
+        for k in (0..300).step_by(3) {
+            assert!(index.remove(crowded(k), k), "{k}");
+            model.remove(&k);
+        }
+        for k in 300..400 {
+            index.insert(crowded(k), k);
+            model.insert(k, crowded(k));
+        }
+        for k in 0..100 {
+            assert_eq!(index.remove(crowded(k), k), model.remove(&k).is_some(), "{k}");
+        }
+        assert_eq!(index.len(), model.len());
+        for k in 0..400 {
+            let found = index.find(crowded(k), |slot| slot == k);
+            assert_eq!(found, model.get(&k).map(|_| k), "{k}");
+        }
+        index.retain(|slot| slot % 2 == 0);
+        model.retain(|k, _| k % 2 == 0);
+        assert_eq!(index.len(), model.len());
+        for k in 0..400 {
+            assert_eq!(index.find(crowded(k), |slot| slot == k), model.get(&k).map(|_| k), "{k}");
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_set_through_random_inserts_removals_and_sweeps() {
+        let mut index = SlotIndex::default();
+        // Each slot's hash (fixed once drawn), and the slots indexed.
+        let mut hashes: HashMap<u32, u64> = HashMap::new();
+        let mut live: HashSet<u32> = HashSet::new();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for step in 0..20_000 {
+            let k = (next() % 500) as u32;
+            // Tags from a small set near the top of the table: runs are long and wrap, and slots share tags.
+            let drawn = ((next() % 64) | 0xffff_ffc0) << 32;
+            let hash = *hashes.entry(k).or_insert(drawn);
+            match next() % 10 {
+                0..=5 => {
+                    if live.insert(k) {
+                        index.insert(hash, k);
+                    }
+                }
+                6..=8 => assert_eq!(index.remove(hash, k), live.remove(&k), "step {step}"),
+                _ => {
+                    let cut = (next() % 500) as u32;
+                    index.retain(|slot| slot < cut);
+                    live.retain(|&slot| slot < cut);
+                }
+            }
+            if step % 97 == 0 {
+                for (&k, &hash) in &hashes {
+                    let found = index.find(hash, |slot| slot == k);
+                    assert_eq!(found, live.get(&k).copied(), "step {step}, slot {k}");
+                }
+                assert_eq!(index.len(), live.len(), "step {step}");
+                assert!(2 * index.len() <= index.entries.len().max(1));
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_stays_at_most_half_full() {
+        let mut index = SlotIndex::default();
+        for k in 0..1000u32 {
+            index.insert(u64::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15), k);
+            assert!(2 * index.len() <= index.entries.len());
+        }
+        assert_eq!(index.entries.len(), 2048);
+    }
+}
