@@ -1,8 +1,9 @@
 //! The index of the in-memory state backend: from the hash of a (key, window) to the slab slot of its record.
 //!
 //! An open-addressing table with linear probing, at most half full, whose entries are 8 bytes: 32 bits of
-//! the hash (the *tag*) and the slot. A lookup reads one entry (rarely two) and compares its tag; only an
-//! entry whose tag matches sends the caller to the slab to compare key and window. The tag also fixes an
+//! the hash (the *tag*) and the slot. A lookup reads the entry at the hash's home position and, if that is
+//! taken by another, the next ones (1.5 entries on average for a hit in a half-full table, mostly in one
+//! cache line); only an entry whose tag matches sends the caller to the slab to compare key and window. The tag also fixes an
 //! entry's home position (its low bits), so that the table grows, and closes the gap an entry leaves,
 //! without hashing any key again.
 
