@@ -1,11 +1,11 @@
 //! The index of the in-memory state backend: from the hash of a (key, window) to the slab slot of its record.
 //!
 //! An open-addressing table with linear probing, at most half full, whose entries are 8 bytes: 32 bits of
-//! the hash (the *tag*) and the slot. A lookup reads the entry at the hash's home position and, if that is
-//! taken by another, the next ones (1.5 entries on average for a hit in a half-full table, mostly in one
-//! cache line); only an entry whose tag matches sends the caller to the slab to compare key and window. The tag also fixes an
-//! entry's home position (its low bits), so that the table grows, and closes the gap an entry leaves,
-//! without hashing any key again.
+//! the hash (the *tag*) and the slot. A lookup reads the entry at the hash's home position and, if another
+//! record's entry is there, the next ones (1.5 entries on average for a hit in a half-full table, mostly in
+//! one cache line); only an entry whose tag matches sends the caller to the slab to compare key and window.
+//! The tag also fixes an entry's home position (its low bits), so that the table grows, and closes the gap
+//! an entry leaves, without hashing any key again.
 
 /// One entry: the tag of a record's hash and its slot, or [`VACANT`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -30,7 +30,7 @@ pub(crate) struct SlotIndex {
     len: usize,
 }
 
-/// The tag of a hash: its high half (the low half is what hashers mix least in some of their bits).
+/// The tag of a hash: its high half, the bits a multiply-and-fold hash such as foldhash mixes best.
 #[inline(always)]
 fn tag_of(hash: u64) -> u32 {
     (hash >> 32) as u32
