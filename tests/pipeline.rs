@@ -304,9 +304,11 @@ impl RunningCount {
 
 #[test]
 fn a_bounded_input_of_many_bundles_processes_every_element_once_in_order_per_key() {
-    // Not a multiple of any bundle size, so that the last bundle is a partial one.
-    let (n, keys) = (100_003u64, 1_000u64);
-    for workers in [1, 3] {
+    // Not a multiple of any bundle size, so that the last bundle is a partial one. With 100,000 keys, each
+    // worker's table is big enough for the lookups to be announced ahead (prefetched).
+    for (n, keys, workers) in
+        [(100_003u64, 1_000u64, 1), (100_003, 1_000, 3), (250_007, 100_000, 1), (250_007, 100_000, 2)]
+    {
         let input = (0..n).map(move |i| ((i % keys, i), ms(i as i64)));
         let result = Pipeline::from_values(input).with_workers(workers).apply(RunningCount::default()).run().unwrap();
         assert_eq!(result.outputs().len() as u64, n, "{workers} workers: one output per element");

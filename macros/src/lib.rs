@@ -9,6 +9,8 @@
 //! `macro_rules!` carrying its declarations, importable under the struct's own name; the impl's `#[dofn]`
 //! expands to an invocation of it, which hands the declarations and the impl to [`__dofn_impl!`].
 
+#![forbid(unsafe_code)]
+
 mod ast;
 mod attr;
 mod check;

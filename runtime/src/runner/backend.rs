@@ -57,7 +57,30 @@ pub trait StateBackend<K, S, T>: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// How many elements ahead of looking up an element's record the runner announces the lookup with
+    /// [`StateBackend::prefetch`]; 0, the default, for not at all. A backend whose lookups wait on memory
+    /// (or on a remote store) can start them early this way, as Beam's `readLater` lets a DoFn do for its
+    /// cells.
+    fn prefetch_distance(&self) -> usize {
+        0
+    }
+    /// A hint that the record of (key, window) will be looked up soon ([`StateBackend::get_or_create`]). It
+    /// changes nothing any method returns.
+    fn prefetch(&self, key: &K, window: Window) {
+        let _ = (key, window);
+    }
 }
+
+/// The in-memory backend announces lookups once it holds this many records, when its index (at least 512
+/// KiB) and its slab no longer fit a core's L2 cache and most lookups wait on memory. (W1 in the profiling
+/// harness, paired runs: 1.31 times as fast with 1,000,000 keys on one worker, 1.21 with 100,000; no
+/// difference with 16,000; 0.87 times with 1,000, where announcing only costs the hashing twice.)
+const PREFETCH_FROM: usize = 1 << 15;
+
+/// How many elements ahead the in-memory backend's lookups are announced: far enough for the entry to
+/// arrive from memory before the lookup, near enough that it is still in the L1 cache then (8 and 16
+/// measured the same).
+const PREFETCH_DISTANCE: usize = 16;
 
 struct Entry<K, S, T> {
     key: K,
@@ -145,6 +168,17 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
     fn len(&self) -> usize {
         self.index.len()
     }
+
+    fn prefetch_distance(&self) -> usize {
+        if self.index.len() >= PREFETCH_FROM { PREFETCH_DISTANCE } else { 0 }
+    }
+
+    /// Starts loading the index entry where the lookup of (key, window) begins. (The slab slot it leads to
+    /// is not prefetched: that measured no faster, the CPU reaching it early enough once the entry is in.)
+    #[inline]
+    fn prefetch(&self, key: &K, window: Window) {
+        self.index.prefetch(self.hasher.hash_one((key, &window)));
+    }
 }
 
 impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
@@ -208,6 +242,23 @@ mod tests {
         assert!(created);
         assert_ne!(again, a, "a reused slot gets a new generation");
         assert_eq!(*b.get(again).unwrap().state, 0);
+    }
+
+    #[test]
+    fn lookups_are_announced_once_the_table_is_big_and_announcing_changes_nothing() {
+        let mut b: InMemoryBackend<u64, u64, ()> = InMemoryBackend::default();
+        let keys = PREFETCH_FROM as u64;
+        let ids: Vec<RecordId> = (0..keys - 1).map(|k| b.get_or_create(&k, Window::GLOBAL).0).collect();
+        assert_eq!(b.prefetch_distance(), 0, "a table that fits the caches is looked up unannounced");
+        b.get_or_create(&(keys - 1), Window::GLOBAL);
+        assert_eq!(b.prefetch_distance(), PREFETCH_DISTANCE);
+        for (k, &id) in ids.iter().enumerate() {
+            let k = k as u64;
+            b.prefetch(&k, Window::GLOBAL);
+            b.prefetch(&(k + keys), Window::GLOBAL);
+            assert_eq!(b.get_or_create(&k, Window::GLOBAL), (id, false), "key {k}");
+        }
+        assert_eq!(b.len(), PREFETCH_FROM, "announcing a key creates no record");
     }
 
     #[test]

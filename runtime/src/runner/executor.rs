@@ -234,7 +234,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 
     /// Processes a batch of elements, in order, emptying `batch`. Elements of expired windows are dropped and
     /// counted. For a stateful DoFn it first finds (or creates) the record of every element, in a tight loop
-    /// whose independent hash-table lookups overlap in the CPU, then runs the DoFn on each.
+    /// whose independent hash-table lookups overlap in the CPU (each announced to the backend some elements
+    /// ahead, if it asks for that), then runs the DoFn on each.
     pub(crate) fn process_batch(&mut self, batch: &mut Vec<WindowedValue<F::Input>>) -> Result<(), Error> {
         if batch.is_empty() {
             return Ok(());
@@ -246,7 +247,17 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
         let mut records = std::mem::take(&mut self.scratch);
         records.clear();
-        records.extend(batch.iter().map(|e| self.resolve(e)));
+        match self.backend.prefetch_distance() {
+            0 => records.extend(batch.iter().map(|e| self.resolve(e))),
+            ahead => {
+                for (i, element) in batch.iter().enumerate() {
+                    if let Some(later) = batch.get(i + ahead) {
+                        self.backend.prefetch(F::key_of(&later.value), later.window);
+                    }
+                    records.push(self.resolve(element));
+                }
+            }
+        }
         let result = records.iter().zip(batch.drain(..)).try_for_each(|(record, element)| match record {
             Some(rec) => self.call_process(element, Some(*rec)),
             None => {
