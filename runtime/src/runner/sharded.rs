@@ -148,7 +148,9 @@ pub(crate) struct Sharded<F: DoFn> {
     local: Executor<F>,
     /// Shards 1.. .
     workers: Vec<Worker<F::Input, F::Output>>,
+    /// A step's elements as read; shard 0's stay in it (moved up in place) when the others' are taken out.
     buffer: Vec<WindowedValue<F::Input>>,
+    /// The elements of each worker's shard in a step.
     batches: Vec<Vec<WindowedValue<F::Input>>>,
     /// The steps handed out, oldest first, and how many there may be (1 for live input, whose next step
     /// is not asked for before this one's outputs are passed on).
@@ -201,7 +203,7 @@ impl<F: DoFn> Sharded<F> {
             local,
             workers: handles,
             buffer: Vec::new(),
-            batches: (0..workers).map(|_| Vec::new()).collect(),
+            batches: (1..workers).map(|_| Vec::new()).collect(),
             in_flight: VecDeque::with_capacity(depth),
             depth,
             exhausted: false,
@@ -316,17 +318,21 @@ impl<F: DoFn> Sharded<F> {
     /// in emptied ones; shard 0's in `direct` if given.
     fn hand_out(&mut self, parts: bool, direct: Option<&mut Vec<WindowedValue<F::Output>>>) -> Result<bool, Error> {
         let Some(time) = self.upstream.step(&mut self.buffer)? else { return Ok(false) };
-        let (n, elements) = (self.batches.len(), self.buffer.len());
-        for (batch, worker) in self.batches[1..].iter_mut().zip(&mut self.workers) {
+        let (n, elements) = (self.workers.len() + 1, self.buffer.len());
+        for (batch, worker) in self.batches.iter_mut().zip(&mut self.workers) {
             if batch.capacity() == 0 {
                 *batch = worker.spare_elements.pop().unwrap_or_default();
             }
         }
-        for element in self.buffer.drain(..) {
-            let shard = shard_of(F::key_of(&element.value), n);
-            self.batches[shard].push(element);
+        // The workers' elements are moved to their batches; shard 0's stay in the buffer, moved up over the gaps,
+        // where they were just read, instead of into a vector of their own (paired runs against that: W1 with
+        // 1,000,000 keys on 2 workers 1.05-1.09x, with 1,000 keys 1.14x, W3 1.17x, W4 1.01x).
+        let batches = &mut self.batches;
+        for element in self.buffer.extract_if(.., |e| shard_of(F::key_of(&e.value), n) != 0) {
+            let shard = if n == 2 { 1 } else { shard_of(F::key_of(&element.value), n) };
+            batches[shard - 1].push(element);
         }
-        for (worker, batch) in self.workers.iter_mut().zip(&mut self.batches[1..]) {
+        for (worker, batch) in self.workers.iter_mut().zip(&mut self.batches) {
             let outputs = fresh(parts, worker.hint, &mut worker.spare_outputs);
             let work = Work { elements: std::mem::take(batch), outputs, time };
             worker.commands.send(Command::Step(work)).map_err(|_| worker_gone(F::NAME))?;
@@ -340,7 +346,9 @@ impl<F: DoFn> Sharded<F> {
                 &mut local
             }
         };
-        let result = self.local.run_step(&mut self.batches[0], self.assign.as_ref(), time, local_out);
+        let result = self.local.run_step(&mut self.buffer, self.assign.as_ref(), time, local_out);
+        // (Emptied, unless the step failed before processing it; the run ends then.)
+        self.buffer.clear();
         let watermark = self.local.output_watermark();
         self.in_flight.push_back(InFlight { time, elements, local, watermark, result });
         Ok(true)
