@@ -71,11 +71,12 @@ pub trait StateBackend<K, S, T>: Send {
     }
 }
 
-/// The in-memory backend announces lookups once it holds this many records, when its index (at least 512
-/// KiB) and its slab no longer fit a core's L2 cache and most lookups wait on memory. (W1 in the profiling
-/// harness, paired runs: 1.31 times as fast with 1,000,000 keys on one worker, 1.21 with 100,000; no
-/// difference with 16,000; 0.87 times with 1,000, where announcing only costs the hashing twice.)
-const PREFETCH_FROM: usize = 1 << 15;
+/// The in-memory backend announces lookups once it holds this many records: its index (8 bytes an entry, at
+/// most half full) and its slab (48 bytes a record with a `u64` key and a `Value<u64>`) then take more than a
+/// core's L2 cache, and lookups wait on memory. (W1 on one worker in the profiling harness, paired runs of
+/// announcing against not: with 1,000 keys 0.87 times as fast, 10,000 0.91 and 20,000 1.17, streaming;
+/// 100,000 keys 1.21 and 1,000,000 1.67, `run()`.)
+const PREFETCH_FROM: usize = 1 << 14;
 
 /// How many elements ahead the in-memory backend's lookups are announced: far enough for the entry to
 /// arrive from memory before the lookup, near enough that it is still in the L1 cache then (8 and 16
