@@ -326,7 +326,7 @@ impl<F: DoFn> Sharded<F> {
         }
         // The workers' elements are moved to their batches; shard 0's stay in the buffer, moved up over the gaps,
         // where they were just read, instead of into a vector of their own (paired runs against that: W1 with
-        // 1,000,000 keys on 2 workers 1.05-1.09x, with 1,000 keys 1.14x, W3 1.17x, W4 1.01x).
+        // 1,000,000 keys on 2 workers 1.05-1.09x, with 1,000 keys 1.14x, W3 1.17x, W4 0.91-1.01x).
         let batches = &mut self.batches;
         for element in self.buffer.extract_if(.., |e| shard_of(F::key_of(&e.value), n) != 0) {
             let shard = if n == 2 { 1 } else { shard_of(F::key_of(&element.value), n) };
