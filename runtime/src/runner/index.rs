@@ -36,6 +36,12 @@ fn tag_of(hash: u64) -> u32 {
     (hash >> 32) as u32
 }
 
+/// The home position of `hash` in a table of `mask + 1` entries: where a lookup begins.
+#[inline(always)]
+fn home(hash: u64, mask: usize) -> usize {
+    tag_of(hash) as usize & mask
+}
+
 impl SlotIndex {
     /// The number of slots indexed.
     pub(crate) fn len(&self) -> usize {
@@ -59,7 +65,7 @@ impl SlotIndex {
     #[inline(always)]
     fn probe(&self, hash: u64, mut hit: impl FnMut(Entry) -> bool) -> Option<(usize, u32)> {
         let mask = self.mask();
-        let mut pos = tag_of(hash) as usize & mask;
+        let mut pos = home(hash, mask);
         loop {
             let e = *self.entries.get(pos)?;
             if e.slot == VACANT {
@@ -76,7 +82,7 @@ impl SlotIndex {
     /// without waiting for it.
     #[inline(always)]
     pub(crate) fn prefetch(&self, hash: u64) {
-        if let Some(entry) = self.entries.get(tag_of(hash) as usize & self.mask()) {
+        if let Some(entry) = self.entries.get(home(hash, self.mask())) {
             prefetch(entry);
         }
     }
