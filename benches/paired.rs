@@ -16,22 +16,11 @@ mod support;
 use std::any::Any;
 use std::time::Instant as Clock;
 
-use support::{baselines, runs};
+use support::{W1_N, W2_N, W3_N, W4_N, baselines, runs, scaled};
 
-/// W1's and W2's elements per run (as in `workloads`).
-const W1_N: usize = 10_000_000;
-const W2_N: usize = 10_000_000;
-/// W3's events per run.
-const W3_N: usize = 2_000_000;
-/// W4's elements per run: a fifth of the 10 M, as in `workloads`.
-const W4_N: usize = 2_000_000;
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default).max(1)
-}
-
-fn scaled(n: usize) -> usize {
-    (n / env("DOFN_BENCH_SCALE", 1)).max(1)
+/// `DOFN_PAIRS`, the number of pairs counted per comparison (default 9, at least 1).
+fn pairs() -> usize {
+    std::env::var("DOFN_PAIRS").ok().and_then(|s| s.parse().ok()).unwrap_or(9).max(1)
 }
 
 /// One variant of a comparison: its name and how to run it on an input.
@@ -92,7 +81,7 @@ fn spread(values: &mut [f64]) -> (f64, f64, f64) {
 
 fn main() {
     // `cargo bench` passes `--bench` (and any filter); this bench takes none.
-    let pairs = env("DOFN_PAIRS", 9);
+    let pairs = pairs();
     println!("{pairs} pairs each (after one warm-up pair); ratio = speed of the first variant / the second\n");
     println!("| workload | ratio of | median [lowest, highest] | first, M/s | second, M/s |");
     println!("|---|---|---:|---:|---:|");

@@ -15,23 +15,7 @@ use std::time::Duration;
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
-use support::{Checksum, baselines, enriched_code, pair_code, runs};
-
-/// Every size is divided by this (`DOFN_BENCH_SCALE`, default 1).
-fn scaled(n: usize) -> usize {
-    let scale: usize = std::env::var("DOFN_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    (n / scale.max(1)).max(1)
-}
-
-/// W1's elements per run.
-const W1_N: usize = 10_000_000;
-/// W2's elements per run.
-const W2_N: usize = 10_000_000;
-/// W3's events per run.
-const W3_N: usize = 2_000_000;
-/// W4's elements per criterion run: a fifth of the 10 M (20 windows; the `memory` bench runs the
-/// full 10 M, 100 windows, once).
-const W4_N: usize = 2_000_000;
+use support::{Checksum, W1_N, W2_N, W3_N, W4_N, baselines, enriched_code, pair_code, runs, scaled};
 
 fn w1_counter(c: &mut Criterion) {
     let n = scaled(W1_N);

@@ -12,6 +12,22 @@ use dofn::time::{Duration, Instant};
 /// Elements per step of a scripted input: the bounded source's batch size (`BOUNDED_BATCH` in the runner).
 pub const CHUNK: usize = 16 * 1024;
 
+/// W1's elements per run.
+pub const W1_N: usize = 10_000_000;
+/// W2's elements per run.
+pub const W2_N: usize = 10_000_000;
+/// W3's events per run.
+pub const W3_N: usize = 2_000_000;
+/// W4's elements per run in `workloads` and `paired`: a fifth of the 10 M (20 windows; the `memory`
+/// bench runs the full 10 M, 100 windows, once).
+pub const W4_N: usize = 2_000_000;
+
+/// `n` divided by `DOFN_BENCH_SCALE` (default 1), for a quick try of a bench; at least 1.
+pub fn scaled(n: usize) -> usize {
+    let scale: usize = std::env::var("DOFN_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    (n / scale.max(1)).max(1)
+}
+
 /// SplitMix64: a cheap, well-spread pseudo-random function of `i`.
 #[inline]
 pub fn mix(i: u64) -> u64 {
