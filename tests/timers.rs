@@ -351,6 +351,59 @@ fn an_event_time_timer_past_the_window_expiry_is_an_error_naming_key_window_time
     }
 }
 
+/// Sets, per element, the plain timer "at" and the family timer "remind[tag]", each to a time in ms or not
+/// at all (`None`); no callback outputs anything.
+#[dofn]
+#[derive(Clone, Default)]
+struct SetBoth {
+    #[timer_id("at")]
+    at: TimerSpec<EventTime>,
+    #[timer_family_id("remind")]
+    remind: TimerFamilySpec<EventTime>,
+}
+
+#[dofn]
+impl SetBoth {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, (Option<i64>, &'static str, Option<i64>)), String>,
+        #[timer_id("at")] at: &mut Timer,
+        #[timer_family_id("remind")] remind: &mut TimerMap,
+    ) {
+        let (plain, tag, family) = *cx.value();
+        if let Some(t) = plain {
+            at.set(Instant::from_millis(t));
+        }
+        if let Some(t) = family {
+            remind.get(tag).set(Instant::from_millis(t));
+        }
+    }
+
+    #[on_timer("at")]
+    fn on_at(&self, _cx: &mut TimerContext<String>) {}
+
+    #[on_timer_family("remind")]
+    fn on_remind(&self, _cx: &mut TimerContext<String>) {}
+}
+
+#[test]
+fn an_invalid_family_timer_is_named_with_its_tag_and_the_plain_timer_is_reported_first() {
+    let fixed = || WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(100)));
+    // 99 is the window's expiry (no allowed lateness): 100 is past it.
+    let mut h = Harness::new(SetBoth::default(), fixed()).unwrap();
+    h.add_elements([((1, (Some(99), "x", Some(99))), ms(5))]).unwrap();
+    let err = h.add_elements([((1, (None, "late", Some(100))), ms(5))]).unwrap_err();
+    assert!(matches!(&err, Error::Timer { timer, .. } if timer == "remind[late]"), "{err}");
+    assert!(err.to_string().contains("timer `remind[late]`"), "{err}");
+
+    // Both invalid in one call: the plain timer's error is the one reported.
+    let mut h = Harness::new(SetBoth::default(), fixed()).unwrap();
+    let err = h.add_elements([((1, (Some(150), "late", Some(120))), ms(5))]).unwrap_err();
+    assert!(matches!(&err, Error::Timer { timer, .. } if timer == "at"), "{err}");
+    assert!(err.to_string().contains("00.150Z"), "{err}");
+}
+
 /// Outputs with a timestamp moved by the element's value (ms); allowed to output up to `skew_ms` earlier than
 /// its input (Beam's `getAllowedTimestampSkew`).
 #[dofn]

@@ -387,6 +387,8 @@ impl<'a> Timer<'a> {
     }
 
     /// Records an invalid request for the runner to report once the callback returns.
+    #[cold]
+    #[inline(never)]
     fn report(&mut self, error: TimerError) {
         self.slot.error.get_or_insert_with(|| Box::new(error));
         self.slot.dirty = true;

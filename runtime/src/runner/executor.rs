@@ -391,40 +391,61 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         rec
     }
 
-    /// Queues the timers a callback set on record `rec`; returns the first invalid request, if any.
+    /// Queues the timers a callback set on record `rec`; returns the first invalid request, if any. Most
+    /// calls only clear the flag of a timer set again no earlier than its queued entry: that stays inline, the
+    /// error, rare, is looked for apart.
+    #[inline(always)]
     fn sync_timers(&mut self, rec: RecordId) -> Option<(String, crate::error::TimerError)> {
         let record = self.backend.get(rec)?;
-        let mut error = None;
-        let queues = Queues {
+        let mut queues = Queues {
             event: &mut self.event_timers,
             processing: &mut self.processing_timers,
             holds: &mut self.holds,
             seq: &mut self.seq,
             input_watermark: self.input_watermark,
         };
-        let mut queues = queues;
+        let mut invalid = false;
         for (i, timer) in record.timers.timers().iter_mut().enumerate() {
             if timer.dirty {
-                let domain = F::TIMERS[i].domain;
-                if let Some(e) = queues.sync(timer, domain, rec, i as u32, PLAIN) {
-                    error.get_or_insert_with(|| (F::TIMERS[i].id.to_string(), e));
-                }
+                invalid |= queues.sync(timer, F::TIMERS[i].domain, rec, i as u32, PLAIN);
             }
         }
-        for (f, family) in record.timers.families().iter_mut().enumerate() {
-            if family.dirty {
-                family.dirty = false;
-                let domain = F::TIMER_FAMILIES[f].domain;
-                for (t, (tag, timer)) in family.slots.iter_mut().enumerate() {
-                    if timer.dirty
-                        && let Some(e) = queues.sync(timer, domain, rec, f as u32, t as u32)
-                    {
-                        error.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), e));
+        if !F::TIMER_FAMILIES.is_empty() {
+            for (f, family) in record.timers.families().iter_mut().enumerate() {
+                if family.dirty {
+                    family.dirty = false;
+                    let domain = F::TIMER_FAMILIES[f].domain;
+                    for (t, (_, timer)) in family.slots.iter_mut().enumerate() {
+                        if timer.dirty {
+                            invalid |= queues.sync(timer, domain, rec, f as u32, t as u32);
+                        }
                     }
                 }
             }
         }
-        error
+        if invalid { self.timer_error(rec) } else { None }
+    }
+
+    /// The first invalid timer request made on record `rec` (plain timers first, then families, each in
+    /// declaration order), taking every slot's error.
+    #[cold]
+    #[inline(never)]
+    fn timer_error(&mut self, rec: RecordId) -> Option<(String, crate::error::TimerError)> {
+        let record = self.backend.get(rec)?;
+        let mut first = None;
+        for (i, timer) in record.timers.timers().iter_mut().enumerate() {
+            if let Some(e) = timer.error.take() {
+                first.get_or_insert_with(|| (F::TIMERS[i].id.to_string(), *e));
+            }
+        }
+        for (f, family) in record.timers.families().iter_mut().enumerate() {
+            for (tag, timer) in &mut family.slots {
+                if let Some(e) = timer.error.take() {
+                    first.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), *e));
+                }
+            }
+        }
+        first
     }
 
     /// Advances the input watermark to `watermark`: fires event-time timers before it in time order and
@@ -641,16 +662,9 @@ struct Queues<'a> {
 
 impl Queues<'_> {
     /// Queues a timer slot's new setting (lazily: a later setting keeps the earlier entry, which re-queues
-    /// itself when it comes up); returns the slot's error, if a request was invalid.
-    #[inline]
-    fn sync(
-        &mut self,
-        slot: &mut TimerSlot,
-        domain: TimeDomain,
-        rec: RecordId,
-        timer: u32,
-        tag: u32,
-    ) -> Option<crate::error::TimerError> {
+    /// itself when it comes up); whether the slot holds an error (an invalid request).
+    #[inline(always)]
+    fn sync(&mut self, slot: &mut TimerSlot, domain: TimeDomain, rec: RecordId, timer: u32, tag: u32) -> bool {
         slot.dirty = false;
         if let Some(firing) = slot.firing {
             if slot.queued.get().is_none_or(|(q, _)| firing < q) {
@@ -675,7 +689,7 @@ impl Queues<'_> {
                 self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
             }
         }
-        slot.error.take().map(|e| *e)
+        slot.error.is_some()
     }
 }
 
