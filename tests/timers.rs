@@ -351,6 +351,9 @@ fn an_event_time_timer_past_the_window_expiry_is_an_error_naming_key_window_time
     }
 }
 
+/// What `SetBoth` sets: the plain timer's time, the family timer's tag and its time (ms; `None`: not set).
+type Settings = (Option<i64>, &'static str, Option<i64>);
+
 /// Sets, per element, the plain timer "at" and the family timer "remind[tag]", each to a time in ms or not
 /// at all (`None`); no callback outputs anything.
 #[dofn]
@@ -367,7 +370,7 @@ impl SetBoth {
     #[process_element]
     fn process(
         &self,
-        cx: &mut ProcessContext<(u8, (Option<i64>, &'static str, Option<i64>)), String>,
+        cx: &mut ProcessContext<(u8, Settings), String>,
         #[timer_id("at")] at: &mut Timer,
         #[timer_family_id("remind")] remind: &mut TimerMap,
     ) {
