@@ -218,6 +218,16 @@ mod tests {
         }
     }
 
+    /// A xorshift generator of pseudo-random numbers from `state` (not zero).
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// How many entries the lookup of `slot`, indexed under `hash`, reads.
     fn probes(index: &SlotIndex, hash: u64, slot: u32) -> usize {
         let (pos, _) = index.probe(hash, |e| e.slot == slot).expect("indexed");
@@ -234,13 +244,7 @@ mod tests {
             (p as u64) ^ ((p >> 64) as u64)
         };
         let end = crate::window::Window::GLOBAL.end().millis() as u64;
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for seed in 0..2000 {
             let (per_hasher, shared) = (next(), next());
             let hashes: Vec<u64> = (0..1000u64).map(|key| fold(key ^ per_hasher, end ^ shared)).collect();
@@ -296,13 +300,7 @@ mod tests {
         // Each slot's hash (fixed once drawn), and the slots indexed.
         let mut hashes: HashMap<u32, u64> = HashMap::new();
         let mut live: HashSet<u32> = HashSet::new();
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for step in 0..20_000 {
             let k = (next() % 500) as u32;
             // Tags from a small set near the top of the table: runs are long and wrap, and slots share tags.
