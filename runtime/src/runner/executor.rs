@@ -16,14 +16,36 @@ use crate::window::{Window, WindowingStrategy};
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
 use super::pipeline::{Assign, Step};
 
-/// A timer (or hold) queue entry. Ordered by time, then by the order entries were made.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+/// A timer (or hold) queue entry. Ordered by time, then by the order entries were made: no two entries share
+/// a sequence number, so the other fields never decide (and the heap compares two fields, not five).
+#[derive(Clone, Copy, Debug)]
 struct Entry {
     time: Instant,
     seq: u64,
     rec: RecordId,
     timer: u32,
     tag: u32,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        (self.time, self.seq) == (other.time, other.seq)
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.time, self.seq).cmp(&(other.time, other.seq))
+    }
 }
 
 /// `Entry::tag` of a plain (non-family) timer.
