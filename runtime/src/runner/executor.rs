@@ -432,15 +432,13 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                 invalid |= queues.sync(timer, F::TIMERS[i].domain, rec, i as u32, PLAIN);
             }
         }
-        if !F::TIMER_FAMILIES.is_empty() {
-            for (f, family) in record.timers.families().iter_mut().enumerate() {
-                if family.dirty {
-                    family.dirty = false;
-                    let domain = F::TIMER_FAMILIES[f].domain;
-                    for (t, (_, timer)) in family.slots.iter_mut().enumerate() {
-                        if timer.dirty {
-                            invalid |= queues.sync(timer, domain, rec, f as u32, t as u32);
-                        }
+        for (f, family) in record.timers.families().iter_mut().enumerate() {
+            if family.dirty {
+                family.dirty = false;
+                let domain = F::TIMER_FAMILIES[f].domain;
+                for (t, (_, timer)) in family.slots.iter_mut().enumerate() {
+                    if timer.dirty {
+                        invalid |= queues.sync(timer, domain, rec, f as u32, t as u32);
                     }
                 }
             }
