@@ -331,23 +331,17 @@ impl<'a> Timer<'a> {
             self.slot.output = Some(time);
             self.slot.dirty = true;
         } else {
-            self.set_checked(time);
-        }
-    }
-
-    /// [`Timer::set`] in general.
-    #[inline(never)]
-    fn set_checked(&mut self, time: Instant) {
-        if let Err(e) = self.try_set(time) {
-            self.report(e);
+            // Values, not the handle or the environment: passing their addresses out of line would keep them
+            // in memory on every call.
+            let env = self.env;
+            let request =
+                Request { domain: self.domain, output: self.output, input: env.input_timestamp, skew: env.skew };
+            set_checked(self.slot, request, env.expiry, time);
         }
     }
 
     /// Like [`Timer::set`], but returns the error instead of failing the run.
     pub fn try_set(&mut self, time: Instant) -> Result<(), TimerError> {
-        if self.domain == TimeDomain::EventTime && time > self.env.expiry {
-            return Err(TimerError::FiringAfterExpiry { firing: time, expiry: self.env.expiry });
-        }
         self.arm(time)
     }
 
@@ -390,7 +384,7 @@ impl<'a> Timer<'a> {
             target = self.env.expiry;
         }
         if let Err(e) = self.arm(target) {
-            self.report(e);
+            report(self.slot, e);
         }
     }
 
@@ -401,38 +395,74 @@ impl<'a> Timer<'a> {
         self.slot.dirty = true;
     }
 
-    /// Records an invalid request for the runner to report once the callback returns.
-    #[cold]
-    #[inline(never)]
-    fn report(&mut self, error: TimerError) {
-        self.slot.error.get_or_insert_with(|| Box::new(error));
-        self.slot.dirty = true;
-    }
-
+    /// Arms the timer for `firing`, if that is a valid request.
     fn arm(&mut self, firing: Instant) -> Result<(), TimerError> {
         let env = self.env;
-        let output = match (self.output, self.domain) {
-            (OutputChoice::None, _) => None,
-            (OutputChoice::At(t), _) => Some(t),
-            (OutputChoice::Default, TimeDomain::EventTime) => Some(firing),
-            (OutputChoice::Default, TimeDomain::ProcessingTime) => Some(env.input_timestamp),
-        };
-        if let Some(output) = output {
-            if self.output != OutputChoice::Default && output < env.input_timestamp - env.skew {
-                return Err(TimerError::OutputBeforeInput { output, input: env.input_timestamp, skew: env.skew });
-            }
-            if self.domain == TimeDomain::EventTime && output > firing {
-                return Err(TimerError::OutputAfterFiring { output, firing });
-            }
-            if output > env.expiry {
-                return Err(TimerError::OutputAfterExpiry { output, expiry: env.expiry });
-            }
-        }
+        let request = Request { domain: self.domain, output: self.output, input: env.input_timestamp, skew: env.skew };
+        let output = request.check(firing, env.expiry)?;
         self.slot.firing = Some(firing);
         self.slot.output = output;
         self.slot.dirty = true;
         Ok(())
     }
+}
+
+/// What a timer request is checked against, besides its firing time and the window's expiry.
+#[derive(Clone, Copy)]
+struct Request {
+    domain: TimeDomain,
+    output: OutputChoice,
+    /// The timestamp of the input being processed.
+    input: Instant,
+    skew: Duration,
+}
+
+impl Request {
+    /// The output timestamp of a timer set to fire at `firing`, or why that is invalid.
+    fn check(self, firing: Instant, expiry: Instant) -> Result<Option<Instant>, TimerError> {
+        if self.domain == TimeDomain::EventTime && firing > expiry {
+            return Err(TimerError::FiringAfterExpiry { firing, expiry });
+        }
+        let output = match (self.output, self.domain) {
+            (OutputChoice::None, _) => None,
+            (OutputChoice::At(t), _) => Some(t),
+            (OutputChoice::Default, TimeDomain::EventTime) => Some(firing),
+            (OutputChoice::Default, TimeDomain::ProcessingTime) => Some(self.input),
+        };
+        if let Some(output) = output {
+            if self.output != OutputChoice::Default && output < self.input - self.skew {
+                return Err(TimerError::OutputBeforeInput { output, input: self.input, skew: self.skew });
+            }
+            if self.domain == TimeDomain::EventTime && output > firing {
+                return Err(TimerError::OutputAfterFiring { output, firing });
+            }
+            if output > expiry {
+                return Err(TimerError::OutputAfterExpiry { output, expiry });
+            }
+        }
+        Ok(output)
+    }
+}
+
+/// [`Timer::set`] in general: arms `slot` for `firing` if `request` is valid, else records the error.
+#[inline(never)]
+fn set_checked(slot: &mut TimerSlot, request: Request, expiry: Instant, firing: Instant) {
+    match request.check(firing, expiry) {
+        Ok(output) => {
+            slot.firing = Some(firing);
+            slot.output = output;
+            slot.dirty = true;
+        }
+        Err(e) => report(slot, e),
+    }
+}
+
+/// Records an invalid request for the runner to report once the callback returns.
+#[cold]
+#[inline(never)]
+fn report(slot: &mut TimerSlot, error: TimerError) {
+    slot.error.get_or_insert_with(|| Box::new(error));
+    slot.dirty = true;
 }
 
 /// A handle to a timer family of the current key and window, passed as `&mut TimerMap`: timers told apart by
