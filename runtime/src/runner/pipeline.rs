@@ -521,6 +521,23 @@ impl<T> Assign<T> {
 /// Assigns windows of `window_fn` to `batch[from..]`: in place where each element has one window, with a
 /// copy per window (in window order) where an element may have several or none (sliding windows).
 fn assign_windows<T: Clone>(window_fn: WindowFn, batch: &mut Vec<WindowedValue<T>>, from: usize) {
+    if let WindowFn::Fixed { .. } = window_fn {
+        // Fixed windows tile the time line, so an element in the window of the one before it (most are) is in
+        // that window: two comparisons instead of a division.
+        let mut last: Option<Window> = None;
+        for element in &mut batch[from..] {
+            let timestamp = element.timestamp;
+            element.window = match last {
+                Some(window) if window.start() <= timestamp && timestamp < window.end() => window,
+                _ => {
+                    window_fn.assign(timestamp, |window| element.window = window);
+                    last = Some(element.window);
+                    element.window
+                }
+            };
+        }
+        return;
+    }
     if !matches!(window_fn, WindowFn::Sliding { .. }) {
         for element in &mut batch[from..] {
             let timestamp = element.timestamp;
@@ -617,5 +634,32 @@ impl<T> Node<T> for Failed<T> {
     }
     fn reads_ahead(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_windows_are_assigned_as_their_window_fn_assigns_them_in_any_order() {
+        let window_fn = WindowFn::Fixed { size: Duration::from_millis(10), offset: Duration::from_millis(3) };
+        let mut times = vec![-25, -21, -20, -8, 2, 3, 4, 12, 13, 12, 2, 13, 22, 23, 100, 99, 1_000, -1_000, 0, 9, 10];
+        times.extend(
+            [Instant::MIN, Instant::MIN, Instant::GLOBAL_WINDOW_MAX, Instant::MAX, Instant::MAX].map(|t| t.millis()),
+        );
+        let mut batch: Vec<WindowedValue<usize>> = times
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| WindowedValue { timestamp: Instant::from_millis(t), window: Window::GLOBAL, value: i })
+            .collect();
+        assign_windows(window_fn, &mut batch, 1);
+        // Elements before `from` keep their window.
+        assert_eq!(batch[0].window, Window::GLOBAL);
+        for element in &batch[1..] {
+            let mut expected = Vec::new();
+            window_fn.assign(element.timestamp, |window| expected.push(window));
+            assert_eq!(vec![element.window], expected, "element {} at {:?}", element.value, element.timestamp);
+        }
     }
 }
