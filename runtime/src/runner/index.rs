@@ -160,17 +160,32 @@ impl SlotIndex {
     }
 
     /// Keeps the slots for which `keep` is true and removes the others, in one pass over the table.
+    ///
+    /// The pass starts after a vacant entry, which no probe path crosses, and empties each removed entry as
+    /// it comes; an entry kept after an emptied one in the same run of entries is put back at the first vacant
+    /// position from its home on (where it is, or before). Each kept entry costs a look, not the scan to the
+    /// end of its run that closing each gap apart would (an expiring window takes out a good part of the
+    /// table at once).
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(u32) -> bool) {
-        let mut pos = 0;
-        while pos < self.entries.len() {
+        let mask = self.mask();
+        // The table is at most half full, so it has a vacant entry if it has any.
+        let Some(start) = self.entries.iter().position(|e| e.slot == VACANT) else { return };
+        // Whether an entry of the current run was removed: only then may the ones after it move back.
+        let mut emptied = false;
+        for i in 1..self.entries.len() {
+            let pos = (start + i) & mask;
             let e = self.entries[pos];
-            if e.slot != VACANT && !keep(e.slot) {
-                // The entry moved into `pos`, if any, is looked at next. (An entry moved in from past the
-                // table's end was looked at already, and kept.)
-                self.close_gap(pos);
+            if e.slot == VACANT {
+                // Vacant before the pass (the pass only empties entries it has passed): a run ends here.
+                emptied = false;
+            } else if !keep(e.slot) {
+                self.entries[pos] = EMPTY;
                 self.len -= 1;
-            } else {
-                pos += 1;
+                emptied = true;
+            } else if emptied && e.tag as usize & mask != pos {
+                // Its home is in this run (no probe path crosses a vacant entry), at or before `pos`.
+                self.entries[pos] = EMPTY;
+                self.place(e);
             }
         }
     }
