@@ -103,6 +103,7 @@ impl SlotIndex {
     }
 
     /// Indexes `slot` under `hash`; the caller knows no record of that key and window is indexed.
+    #[inline]
     pub(crate) fn insert(&mut self, hash: u64, slot: u32) {
         debug_assert_ne!(slot, VACANT);
         if 2 * (self.len + 1) > self.entries.len() {
@@ -122,6 +123,8 @@ impl SlotIndex {
         self.entries[pos] = entry;
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let size = (2 * self.entries.len()).max(MIN_ENTRIES);
         let old = std::mem::replace(&mut self.entries, vec![EMPTY; size]);
