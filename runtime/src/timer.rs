@@ -327,16 +327,12 @@ impl<'a> Timer<'a> {
         // The common case, inline: an event-time timer holding the output watermark at its firing time (the
         // default), within the window's lifetime. The checks `arm` makes all pass.
         if self.domain == TimeDomain::EventTime && self.output == OutputChoice::Default && time <= self.env.expiry {
-            self.slot.firing = Some(time);
-            self.slot.output = Some(time);
-            self.slot.dirty = true;
+            store(self.slot, time, Some(time));
         } else {
             // Values, not the handle or the environment: passing their addresses out of line would keep them
             // in memory on every call.
-            let env = self.env;
-            let request =
-                Request { domain: self.domain, output: self.output, input: env.input_timestamp, skew: env.skew };
-            set_checked(self.slot, request, env.expiry, time);
+            let (request, expiry) = (self.request(), self.env.expiry);
+            set_checked(self.slot, request, expiry, time);
         }
     }
 
@@ -397,13 +393,15 @@ impl<'a> Timer<'a> {
 
     /// Arms the timer for `firing`, if that is a valid request.
     fn arm(&mut self, firing: Instant) -> Result<(), TimerError> {
-        let env = self.env;
-        let request = Request { domain: self.domain, output: self.output, input: env.input_timestamp, skew: env.skew };
-        let output = request.check(firing, env.expiry)?;
-        self.slot.firing = Some(firing);
-        self.slot.output = output;
-        self.slot.dirty = true;
+        let output = self.request().check(firing, self.env.expiry)?;
+        store(self.slot, firing, output);
         Ok(())
+    }
+
+    /// What a request made through this handle is checked against.
+    #[inline(always)]
+    fn request(&self) -> Request {
+        Request { domain: self.domain, output: self.output, input: self.env.input_timestamp, skew: self.env.skew }
     }
 }
 
@@ -448,13 +446,17 @@ impl Request {
 #[inline(never)]
 fn set_checked(slot: &mut TimerSlot, request: Request, expiry: Instant, firing: Instant) {
     match request.check(firing, expiry) {
-        Ok(output) => {
-            slot.firing = Some(firing);
-            slot.output = output;
-            slot.dirty = true;
-        }
+        Ok(output) => store(slot, firing, output),
         Err(e) => report(slot, e),
     }
+}
+
+/// Sets `slot` to fire at `firing`, holding the output watermark at `output`.
+#[inline(always)]
+fn store(slot: &mut TimerSlot, firing: Instant, output: Option<Instant>) {
+    slot.firing = Some(firing);
+    slot.output = output;
+    slot.dirty = true;
 }
 
 /// Records an invalid request for the runner to report once the callback returns.
