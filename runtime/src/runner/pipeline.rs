@@ -201,6 +201,11 @@ impl<T: Send + 'static> Pipeline<T> {
     /// default is one per core). Outputs are the same per key and window for any number of workers, and in
     /// the same order on every run with the same number; [`PipelineResult::sorted`] gives a view that does
     /// not depend on it.
+    ///
+    /// The calling thread reads the input, splits each bundle by key and runs one shard itself, so the
+    /// reading and splitting are not shared: a DoFn that does little per element over keys that fit the CPU's
+    /// caches (a counter over a few thousand keys, say) may run no faster on two workers than on one, while
+    /// one with big tables or more work per element gains nearly in proportion (see `BENCHMARKS.md`).
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
