@@ -325,7 +325,7 @@ impl<'a> Timer<'a> {
     #[inline]
     pub fn set(&mut self, time: Instant) {
         // The common case, inline: an event-time timer holding the output watermark at its firing time (the
-        // default), within the window's lifetime. The checks `arm` makes all pass.
+        // default), within the window's lifetime. Every check `Request::check` makes passes.
         if self.domain == TimeDomain::EventTime && self.output == OutputChoice::Default && time <= self.env.expiry {
             store(self.slot, time, Some(time));
         } else {
@@ -338,7 +338,9 @@ impl<'a> Timer<'a> {
 
     /// Like [`Timer::set`], but returns the error instead of failing the run.
     pub fn try_set(&mut self, time: Instant) -> Result<(), TimerError> {
-        self.arm(time)
+        let output = self.request().check(time, self.env.expiry)?;
+        store(self.slot, time, output);
+        Ok(())
     }
 
     /// Moves the time [`Timer::set_relative`] sets by `offset`.
@@ -379,7 +381,7 @@ impl<'a> Timer<'a> {
         if self.domain == TimeDomain::EventTime && target > self.env.expiry {
             target = self.env.expiry;
         }
-        if let Err(e) = self.arm(target) {
+        if let Err(e) = self.try_set(target) {
             report(self.slot, e);
         }
     }
@@ -389,13 +391,6 @@ impl<'a> Timer<'a> {
         self.slot.firing = None;
         self.slot.output = None;
         self.slot.dirty = true;
-    }
-
-    /// Arms the timer for `firing`, if that is a valid request.
-    fn arm(&mut self, firing: Instant) -> Result<(), TimerError> {
-        let output = self.request().check(firing, self.env.expiry)?;
-        store(self.slot, firing, output);
-        Ok(())
     }
 
     /// What a request made through this handle is checked against.

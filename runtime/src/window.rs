@@ -70,6 +70,7 @@ impl Window {
     }
 
     /// Whether `ts` lies in `[start, end)`.
+    #[inline]
     pub fn contains(&self, ts: Instant) -> bool {
         self.start <= ts && ts < self.end
     }

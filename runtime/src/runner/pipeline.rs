@@ -531,15 +531,13 @@ fn assign_windows<T: Clone>(window_fn: WindowFn, batch: &mut Vec<WindowedValue<T
         // that window: two comparisons instead of a division.
         let mut last: Option<Window> = None;
         for element in &mut batch[from..] {
-            let timestamp = element.timestamp;
-            element.window = match last {
-                Some(window) if window.start() <= timestamp && timestamp < window.end() => window,
+            match last {
+                Some(window) if window.contains(element.timestamp) => element.window = window,
                 _ => {
-                    window_fn.assign(timestamp, |window| element.window = window);
+                    window_fn.assign(element.timestamp, |window| element.window = window);
                     last = Some(element.window);
-                    element.window
                 }
-            };
+            }
         }
         return;
     }
