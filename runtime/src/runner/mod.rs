@@ -29,6 +29,7 @@ mod index;
 mod outputs;
 mod pipeline;
 mod sharded;
+mod split;
 
 pub use crate::metrics::Metrics;
 pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
