@@ -519,3 +519,47 @@ fn big_steps_are_not_handed_out_far_ahead_of_the_outputs() {
     let first = first.unwrap_or_default();
     assert!((100_000..=200_000).contains(&first), "{first} elements processed before the first output");
 }
+
+/// A key whose hash panics for the value 13: a bug in a user's key type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Touchy(u64);
+
+impl std::hash::Hash for Touchy {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        assert_ne!(self.0, 13, "cannot hash 13");
+        self.0.hash(state);
+    }
+}
+
+/// Counts the elements of each `Touchy` key.
+#[dofn]
+#[derive(Clone, Default)]
+struct CountTouchy {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl CountTouchy {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(Touchy, u64), u64>, #[state_id("n")] n: &mut Value<u64>) {
+        let count = n.read().copied().unwrap_or(0) + 1;
+        n.write(count);
+        cx.output(count);
+    }
+}
+
+#[test]
+fn a_key_whose_hash_panics_fails_the_run_with_the_panic_on_any_number_of_workers() {
+    for workers in [1, 2, 3] {
+        let input = (0..100u64).map(|i| ((Touchy(i % 20), i), ms(i as i64)));
+        let result = Pipeline::from_values(input).with_workers(workers).apply(CountTouchy::default()).run();
+        match result {
+            Err(Error::Panicked { dofn, message }) => {
+                assert_eq!(dofn, "CountTouchy", "{workers} worker(s)");
+                assert!(message.contains("cannot hash 13"), "{workers} worker(s): {message}");
+            }
+            other => panic!("{workers} worker(s): the key's panic fails the run, got {:?}", other.map(|_| ())),
+        }
+    }
+}

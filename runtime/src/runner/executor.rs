@@ -239,11 +239,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         };
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, run)));
         step.unwrap_or_else(|payload| {
-            let message = match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
-                (Some(s), _) => (*s).to_string(),
-                (_, Some(s)) => s.clone(),
-                _ => "a panic without a message".to_string(),
-            };
+            let message = panic_message(payload.as_ref());
             self.poisoned = Some(message.clone());
             Err(Error::Panicked { dofn: F::NAME, message })
         })
@@ -734,4 +730,13 @@ fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> 
         });
     }
     Ok(())
+}
+
+/// The message of a caught panic, when it was a string.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => (*s).to_string(),
+        (_, Some(s)) => s.clone(),
+        _ => "a panic without a message".to_string(),
+    }
 }
