@@ -20,18 +20,20 @@ pub(crate) fn split<T>(buffer: &mut Vec<T>, batches: &mut [Vec<T>], mut shard_of
         return split_two(buffer, batch, shard_of);
     }
     let len = buffer.len();
+    // Room for a shard's even share and some: a shard with more grows once (`Split::grow`), for the rest
+    // of the step at most, so that no batch holds room for the whole step.
+    let share = len / (batches.len() + 1) + len / 64 + 16;
     for batch in batches.iter_mut() {
-        batch.reserve(len);
+        batch.reserve(share);
     }
     // SAFETY: shortening a vector only gives up its elements; `Split` gives each back to a vector.
     unsafe { buffer.set_len(0) };
     let base = buffer.as_mut_ptr();
-    // Where each shard's next element goes: shard 0's to the buffer itself, the others' to the end of their
-    // batch (with room for every element of the step).
+    // Where each shard's next element goes: shard 0's to the buffer itself (always room: at or before the
+    // element read), the others' to the end of their batch.
     let mut ends = Vec::with_capacity(batches.len() + 1);
-    ends.push((base, 0));
-    // SAFETY (`add`): a vector's length is within its allocation.
-    ends.extend(batches.iter_mut().map(|b| (unsafe { b.as_mut_ptr().add(b.len()) }, 0)));
+    ends.push(End { to: base, moved: 0, room: usize::MAX });
+    ends.extend(batches.iter_mut().map(End::of));
     let mut split = Split { buffer, batches, ends, read: 0, len };
     while split.read < len {
         // SAFETY: `read < len` is in the buffer's allocation, and the element there is initialized and not
@@ -39,12 +41,15 @@ pub(crate) fn split<T>(buffer: &mut Vec<T>, batches: &mut [Vec<T>], mut shard_of
         let from = unsafe { base.add(split.read) };
         // (If this panics, the element is still in place, and `Split` keeps it.)
         let s = shard_of(unsafe { &*from });
-        let (to, moved) = &mut split.ends[s];
+        if split.ends[s].moved == split.ends[s].room {
+            split.grow(s);
+        }
+        let end = &mut split.ends[s];
         // SAFETY: for shard 0, `to + moved` is at or before `from` (it counts the elements of shard 0 before
         // it), a slot whose element has been moved already, or `from` itself; for another shard, it is within
-        // the room reserved in its batch. The element at `from` is counted as moved right after.
-        unsafe { ptr::copy(from, to.add(*moved), 1) };
-        *moved += 1;
+        // the room of its batch (`moved < room`). The element at `from` is counted as moved right after.
+        unsafe { ptr::copy(from, end.to.add(end.moved), 1) };
+        end.moved += 1;
         split.read += 1;
     }
 }
@@ -107,21 +112,53 @@ impl<T> Drop for SplitTwo<'_, T> {
     }
 }
 
+/// Where a shard's elements go during a split: `moved` of them written from `to` on, with room for `room`.
+struct End<T> {
+    to: *mut T,
+    moved: usize,
+    room: usize,
+}
+
+impl<T> End<T> {
+    /// The end of `batch` and the room after it.
+    #[allow(unsafe_code)]
+    fn of(batch: &mut Vec<T>) -> Self {
+        // SAFETY: a vector's length is within its allocation.
+        let to = unsafe { batch.as_mut_ptr().add(batch.len()) };
+        End { to, moved: 0, room: batch.capacity() - batch.len() }
+    }
+}
+
 /// A split under way: the elements read so far were moved to the places counted in `ends`; the others are
 /// still at their positions `read..len` in the buffer. Dropped (at the end, or when `shard_of` panics), it
 /// gives every element back to a vector.
 struct Split<'a, T> {
     buffer: &'a mut Vec<T>,
     batches: &'a mut [Vec<T>],
-    ends: Vec<(*mut T, usize)>,
+    ends: Vec<End<T>>,
     read: usize,
     len: usize,
+}
+
+impl<T> Split<'_, T> {
+    /// Makes room in shard `s`'s batch for every element not yet read.
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)]
+    fn grow(&mut self, s: usize) {
+        let batch = &mut self.batches[s - 1];
+        let len = batch.len() + self.ends[s].moved;
+        // SAFETY: the batch's elements, and the `moved` written after them.
+        unsafe { batch.set_len(len) };
+        batch.reserve(self.len - self.read);
+        self.ends[s] = End::of(batch);
+    }
 }
 
 impl<T> Drop for Split<'_, T> {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
-        let kept = self.ends[0].1;
+        let kept = self.ends[0].moved;
         let unread = self.len - self.read;
         // SAFETY: the unread elements, initialized, move down behind shard 0's (`kept <= read`), and the buffer
         // and each batch take the elements moved to them.
@@ -129,8 +166,8 @@ impl<T> Drop for Split<'_, T> {
             let base = self.buffer.as_mut_ptr();
             ptr::copy(base.add(self.read), base.add(kept), unread);
             self.buffer.set_len(kept + unread);
-            for (batch, &(_, moved)) in self.batches.iter_mut().zip(&self.ends[1..]) {
-                let len = batch.len() + moved;
+            for (batch, end) in self.batches.iter_mut().zip(&self.ends[1..]) {
+                let len = batch.len() + end.moved;
                 batch.set_len(len);
             }
         }
@@ -208,6 +245,10 @@ mod tests {
             (0u64..1_000).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 62) as usize).collect();
         check(&shards, 3, 0, None);
         check(&shards, 3, 5, None);
+        // One shard takes (nearly) all: its batch grows past its share during the split.
+        check(&[3; 300], 3, 1, None);
+        let skewed: Vec<usize> = (0..500).map(|i| if i % 10 == 0 { i % 4 } else { 2 }).collect();
+        check(&skewed, 3, 2, None);
     }
 
     #[test]
@@ -217,6 +258,8 @@ mod tests {
         check(&[0, 0, 1, 1], 1, 0, Some(3));
         let shards: Vec<usize> = (0u64..200).map(|i| (i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 62) as usize).collect();
         check(&shards, 3, 1, Some(137));
+        // After a batch grew.
+        check(&[1; 300], 3, 1, Some(250));
     }
 
     #[test]
