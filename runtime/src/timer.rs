@@ -381,9 +381,7 @@ impl<'a> Timer<'a> {
         if self.domain == TimeDomain::EventTime && target > self.env.expiry {
             target = self.env.expiry;
         }
-        if let Err(e) = self.try_set(target) {
-            report(self.slot, e);
-        }
+        self.set(target);
     }
 
     /// Cancels the timer, if it is set.
