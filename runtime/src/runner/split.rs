@@ -100,12 +100,9 @@ struct SplitTwo<'a, T> {
 impl<T> Drop for SplitTwo<'_, T> {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
-        let unread = self.len - self.read;
         // SAFETY: as in `Split`.
         unsafe {
-            let base = self.buffer.as_mut_ptr();
-            ptr::copy(base.add(self.read), base.add(self.kept), unread);
-            self.buffer.set_len(self.kept + unread);
+            close_up(self.buffer, self.kept, self.read, self.len);
             let len = self.batch.len() + self.moved;
             self.batch.set_len(len);
         }
@@ -158,19 +155,32 @@ impl<T> Split<'_, T> {
 impl<T> Drop for Split<'_, T> {
     #[allow(unsafe_code)]
     fn drop(&mut self) {
-        let kept = self.ends[0].moved;
-        let unread = self.len - self.read;
-        // SAFETY: the unread elements, initialized, move down behind shard 0's (`kept <= read`), and the buffer
-        // and each batch take the elements moved to them.
+        // SAFETY: shard 0's elements are the first `ends[0].moved` of the buffer, the unread ones are at
+        // `read..len`, and each batch takes the elements moved to it.
         unsafe {
-            let base = self.buffer.as_mut_ptr();
-            ptr::copy(base.add(self.read), base.add(kept), unread);
-            self.buffer.set_len(kept + unread);
+            close_up(self.buffer, self.ends[0].moved, self.read, self.len);
             for (batch, end) in self.batches.iter_mut().zip(&self.ends[1..]) {
                 let len = batch.len() + end.moved;
                 batch.set_len(len);
             }
         }
+    }
+}
+
+/// Gives `buffer` back its elements at the end of a split: the `kept` first ones, and the unread ones at
+/// `read..len`, moved down behind them.
+///
+/// # Safety
+/// The first `kept` positions and `read..len` hold initialized elements owned by the buffer, with
+/// `kept <= read <= len` within its allocation.
+#[allow(unsafe_code)]
+unsafe fn close_up<T>(buffer: &mut Vec<T>, kept: usize, read: usize, len: usize) {
+    let unread = len - read;
+    // SAFETY: the caller's contract; `ptr::copy` allows the ranges to overlap.
+    unsafe {
+        let base = buffer.as_mut_ptr();
+        ptr::copy(base.add(read), base.add(kept), unread);
+        buffer.set_len(kept + unread);
     }
 }
 
