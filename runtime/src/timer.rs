@@ -10,8 +10,9 @@
 //!   processing clock reaches it;
 //! - setting a timer again replaces it, [`Timer::clear`] cancels it;
 //! - [`Timer::set_relative`] sets it relative to the current time of its domain (the element's timestamp for
-//!   event time, the clock for processing time), moved by [`Timer::offset`] and rounded up to a multiple of
-//!   [`Timer::align`]; relative event-time timers are capped at the window's expiry;
+//!   event time, the clock for processing time): [`Timer::offset`] later, or, with [`Timer::align`], at the
+//!   next instant on the alignment grid (see [`Timer::set_relative`] for Beam's exact rule); relative
+//!   event-time timers are capped at the window's expiry;
 //! - a timer has an *output timestamp* that holds the DoFn's output watermark until it fires: by default its
 //!   firing time for event time, and the input's timestamp for processing time;
 //!   [`Timer::with_no_output_timestamp`] sets no hold.
@@ -279,8 +280,10 @@ enum OutputChoice {
 /// # fn example(expiry: &mut Timer, stale: &mut Timer, window: Window) {
 /// // Fire when the watermark passes the end of the window.
 /// expiry.set(window.max_timestamp());
-/// // Fire 10 seconds of processing time from now, rounded up to a whole second.
-/// stale.offset(Duration::from_secs(10)).align(Duration::from_secs(1)).set_relative();
+/// // Fire 10 seconds of processing time from now.
+/// stale.offset(Duration::from_secs(10)).set_relative();
+/// // Or: fire at the next whole second of processing time (now, if now is one).
+/// stale.align(Duration::from_secs(1)).set_relative();
 /// # }
 /// ```
 pub struct Timer<'a> {
@@ -343,13 +346,15 @@ impl<'a> Timer<'a> {
         Ok(())
     }
 
-    /// Moves the time [`Timer::set_relative`] sets by `offset`.
+    /// Makes [`Timer::set_relative`] set the timer `offset` after the current time; with [`Timer::align`], the
+    /// offset shifts the alignment grid instead (Beam's rule, see [`Timer::set_relative`]).
     pub fn offset(&mut self, offset: Duration) -> &mut Self {
         self.offset = offset;
         self
     }
 
-    /// Makes [`Timer::set_relative`] round its time up to a multiple of `period` (after the offset).
+    /// Makes [`Timer::set_relative`] set the timer at the first instant, at or after the current time, that is
+    /// a multiple of `period` (shifted back by the offset, if any: see [`Timer::set_relative`]).
     pub fn align(&mut self, period: Duration) -> &mut Self {
         self.period = period;
         self
@@ -369,7 +374,19 @@ impl<'a> Timer<'a> {
 
     /// Sets the timer relative to [`Timer::current_relative_time`], by Beam's rule: with no alignment, at
     /// `now + offset`; with alignment `period`, at `now` if `now + offset` is a multiple of `period`, else at
-    /// `now + period - ((now + offset) mod period)`. Event-time timers are capped at the window's expiry.
+    /// `now + period - ((now + offset) mod period)`, that is, at the first instant `t >= now` with `t + offset`
+    /// a multiple of `period` (the offset does not delay an aligned timer). Event-time timers are capped at the
+    /// window's expiry.
+    ///
+    /// ```
+    /// # use dofn::prelude::*;
+    /// # fn example(t: &mut Timer) {
+    /// // At 12.345 s of processing time:
+    /// t.offset(Duration::from_secs(10)).set_relative(); // fires at 22.345 s
+    /// t.offset(Duration::ZERO).align(Duration::from_secs(1)).set_relative(); // at 13 s
+    /// t.offset(Duration::from_millis(300)).align(Duration::from_secs(1)).set_relative(); // at 12.7 s
+    /// # }
+    /// ```
     pub fn set_relative(&mut self) {
         let now = self.current_relative_time();
         let mut target = if self.period.is_zero() {
