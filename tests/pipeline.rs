@@ -263,6 +263,32 @@ fn lines_are_read_parsed_and_malformed_ones_skipped() {
 }
 
 #[test]
+fn a_line_that_cannot_be_read_fails_the_run_after_the_lines_before_it() {
+    // Line 3 is not UTF-8: the lines before it are processed, then the run fails naming it, instead of
+    // ending the input there as if it were complete.
+    let input: &[u8] = b"1000 a\n2000 b\n\xff\xfe\n3000 a\n";
+    let mut seen = Vec::new();
+    let err = Pipeline::from_lines(
+        std::io::Cursor::new(input),
+        |_, line| {
+            let (ts, word) = line.split_once(' ')?;
+            let word = if word == "a" { "a" } else { "other" };
+            Some(TimestampedValue::new((1u8, word), ms(ts.parse().ok()?)))
+        },
+        Duration::ZERO,
+        Duration::from_millis(5),
+    )
+    .with_workers(1)
+    .apply(Nudge::default())
+    .run_with(|v| seen.push(v.value))
+    .err()
+    .map(|e| e.to_string());
+    let err = err.unwrap_or_default();
+    assert!(err.starts_with("input source failed: cannot read line 3 of the input:"), "{err}");
+    assert_eq!(seen.iter().filter(|v| **v != "stale").collect::<Vec<_>>(), [&"a", &"other"]);
+}
+
+#[test]
 fn a_replay_drops_what_a_live_run_would_find_late() {
     // One element per step; the watermark trails the largest timestamp seen by 5 s.
     let stream = TestStream::replay(

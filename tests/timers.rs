@@ -448,3 +448,29 @@ fn an_allowed_timestamp_skew_lets_outputs_be_that_much_earlier_and_no_more() {
     assert!(matches!(err, Error::OutputTimestamp { .. }), "{msg}");
     assert!(msg.contains("00.069Z") && msg.contains("`Shift`"), "{msg}");
 }
+
+/// Outputs its value as a timestamp shift, like `Shift`, and then fails when the value is negative.
+#[dofn]
+#[derive(Clone, Default)]
+struct ShiftThenFail;
+
+#[dofn]
+impl ShiftThenFail {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<i64, i64>) -> Result<(), String> {
+        let shift = *cx.element();
+        cx.output_with_timestamp(shift, cx.timestamp() + Duration::from_millis(shift));
+        if shift < 0 { Err(format!("refused {shift}")) } else { Ok(()) }
+    }
+}
+
+#[test]
+fn a_failed_call_takes_its_bad_output_timestamp_with_it() {
+    // The call outputs too early and fails: the failure is reported, and the early output is not reported
+    // again against the next call.
+    let mut h = Harness::new(ShiftThenFail, WindowingStrategy::global()).unwrap();
+    let err = h.add_elements([(-1, ms(100))]).unwrap_err();
+    assert!(matches!(&err, Error::User { .. }), "{err}");
+    assert!(err.to_string().contains("refused -1"), "{err}");
+    assert_eq!(stamped(&h.add_elements([(5, ms(200))]).unwrap()), [(5, 205)]);
+}

@@ -253,3 +253,75 @@ fn a_failed_expiration_names_key_and_window_and_the_windows_state_is_cleared_all
     assert!(msg.contains("window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:00.010Z)"), "{msg}");
     assert_eq!(h.live_records(), 1, "the expired window's records are all gone; the next window's stays");
 }
+
+#[test]
+fn a_timer_set_behind_the_watermark_fires_at_the_end_of_the_elements_step() {
+    // Late data within the allowed lateness sets the end timer to a time the watermark has passed: it fires
+    // when that step ends, without waiting for the watermark to move again.
+    let stream = TestStream::new()
+        .add_elements([(("a", 1), ms(1))])
+        .advance_watermark_to(ms(12))
+        .add_elements([(("a", 2), ms(3))])
+        .add_elements([(("a", 4), ms(4))]);
+    for workers in [1, 2] {
+        let result = Pipeline::from_test_stream(stream.clone())
+            .window_into(WindowFn::fixed(Duration::from_millis(10)))
+            .with_allowed_lateness(Duration::from_millis(100))
+            .with_workers(workers)
+            .apply(Collect::default())
+            .run()
+            .unwrap();
+        let out: Vec<&String> = result.values().collect();
+        assert_eq!(out, ["end a 0 [1]", "end a 0 [1, 2]", "end a 0 [1, 2, 4]", "expired a 0 [1, 2, 4]"], "{workers}");
+    }
+    // In the harness, at the next advance, even one to where the watermark already is.
+    let mut h = Harness::new(Collect::default(), fixed(10, 100)).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    assert_eq!(values(&h.advance_watermark_to(ms(12)).unwrap()), ["end a 0 [1]"]);
+    assert_eq!(h.add_elements([(("a", 2), ms(3))]).unwrap(), []);
+    assert_eq!(values(&h.advance_watermark_to(ms(12)).unwrap()), ["end a 0 [1, 2]"]);
+    assert_eq!(h.advance_watermark_to(ms(12)).unwrap(), []);
+}
+
+#[test]
+fn watermarks_and_clocks_that_move_back_are_errors() {
+    let mut h = Harness::new(Collect::default(), fixed(10, 0)).unwrap();
+    h.advance_watermark_to(ms(20)).unwrap();
+    let err = h.advance_watermark_to(ms(15)).unwrap_err();
+    assert!(matches!(err, Error::Source { .. }), "{err}");
+    assert!(err.to_string().contains("from 1970-01-01T00:00:00.020Z to 1970-01-01T00:00:00.015Z"), "{err}");
+    assert!(h.advance_processing_time(Duration::from_millis(-1)).is_err());
+    assert_eq!(h.input_watermark(), ms(20));
+
+    let back =
+        TestStream::new().add_elements([(("a", 1), ms(1))]).advance_watermark_to(ms(30)).advance_watermark_to(ms(5));
+    let run = |stream: TestStream<(&'static str, u32)>| {
+        Pipeline::from_test_stream(stream)
+            .window_into(WindowFn::fixed(Duration::from_millis(10)))
+            .apply(Collect::default())
+            .run()
+    };
+    let err = run(back).unwrap_err();
+    assert!(err.to_string().contains("moves the watermark back, from 1970-01-01T00:00:00.030Z"), "{err}");
+    let err = run(TestStream::new().advance_processing_time(Duration::from_secs(-1))).unwrap_err();
+    assert!(err.to_string().contains("moves the processing time back, by -1s"), "{err}");
+}
+
+#[test]
+fn invalid_windowing_is_reported_before_any_element() {
+    let values = || Pipeline::from_values([(("a", 1u32), ms(1))]);
+    let err = values().with_allowed_lateness(Duration::from_secs(-5)).apply(Collect::default()).run().unwrap_err();
+    assert!(matches!(err, Error::Windowing { method: "with_allowed_lateness", .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "invalid windowing in `with_allowed_lateness`: the allowed lateness must not be negative, got -5s"
+    );
+    let err = values().window_into(WindowFn::fixed(Duration::ZERO)).apply(Collect::default()).run().unwrap_err();
+    assert_eq!(err.to_string(), "invalid windowing in `window_into`: fixed windows need a positive size, got 0s");
+    let late = fixed(10, -1);
+    let err = Harness::new(Collect::default(), late).err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("cannot apply DoFn `Collect`: the allowed lateness must not be negative, got -1ms")
+    );
+}

@@ -147,6 +147,14 @@ pub enum Error {
         /// The panic's message, when it was a string.
         message: String,
     },
+    /// The pipeline's windowing is invalid (a window size, period or gap that is not positive, an offset out
+    /// of range, a negative allowed lateness); checked before any element is processed.
+    Windowing {
+        /// The pipeline method that set it.
+        method: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The input source failed (a channel closed abnormally, a line could not be read, ...).
     Source {
         /// What went wrong.
@@ -166,6 +174,7 @@ impl fmt::Display for Error {
             ),
             Error::User { site, source } => write!(f, "error {site}: {source}"),
             Error::Panicked { dofn, message } => write!(f, "DoFn `{dofn}` panicked: {message}"),
+            Error::Windowing { method, message } => write!(f, "invalid windowing in `{method}`: {message}"),
             Error::Source { message } => write!(f, "input source failed: {message}"),
         }
     }

@@ -140,13 +140,15 @@ impl<T> TestStream<T> {
         self
     }
 
-    /// Adds a step in which the watermark advances to `watermark`.
+    /// Adds a step in which the watermark advances to `watermark`. A watermark never moves back: a run of a
+    /// script that moves it back fails with [`Error::Source`] at that step.
     pub fn advance_watermark_to(mut self, watermark: Instant) -> Self {
         self.events.push(TestEvent::Watermark(watermark));
         self
     }
 
-    /// Adds a step in which the processing-time clock advances by `by`.
+    /// Adds a step in which the processing-time clock advances by `by` (a run fails at a negative one, as for
+    /// a watermark moved back).
     pub fn advance_processing_time(mut self, by: Duration) -> Self {
         self.events.push(TestEvent::ProcessingTime(by));
         self
@@ -174,7 +176,9 @@ impl<T> TestStream<T> {
 /// Drives one DoFn step by step and returns each step's outputs: the closest look at its semantics.
 ///
 /// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one bundle and returns the
-/// main outputs it produced, in order; an error stops the harness (further calls return nothing).
+/// main outputs it produced, in order. A bundle that fails returns the error, as a run would report it
+/// (naming the key, window, timer and times), and its outputs are dropped with it; the harness can be driven
+/// on from there. A panicking callback is not caught: it fails the test where it happens.
 pub struct Harness<F: DoFn> {
     executor: Executor<F>,
     window_fn: WindowFn,
@@ -223,7 +227,15 @@ impl<F: DoFn> Harness<F> {
     }
 
     /// Advances the input watermark; returns the outputs of the timers that fired and windows that expired.
+    /// Timers set to a time the watermark had already passed fire too, even if the watermark stays where it
+    /// is. A watermark never moves back: an earlier one is an error ([`Error::Source`]).
     pub fn advance_watermark_to(&mut self, watermark: Instant) -> Result<Vec<WindowedValue<F::Output>>, Error> {
+        let at = self.executor.input_watermark();
+        if watermark < at {
+            return Err(Error::Source {
+                message: format!("the harness moves the watermark back, from {at} to {watermark}"),
+            });
+        }
         self.step(|ex| ex.advance_watermark(watermark))
     }
 
@@ -232,9 +244,16 @@ impl<F: DoFn> Harness<F> {
         self.advance_watermark_to(Instant::MAX)
     }
 
-    /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired.
+    /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired. A negative
+    /// `by` is an error ([`Error::Source`]).
     pub fn advance_processing_time(&mut self, by: Duration) -> Result<Vec<WindowedValue<F::Output>>, Error> {
-        let to = self.executor.processing_time() + by;
+        let at = self.executor.processing_time();
+        if by.millis() < 0 {
+            return Err(Error::Source {
+                message: format!("the harness moves the processing time back, by {by} from {at}"),
+            });
+        }
+        let to = at + by;
         self.step(|ex| ex.advance_processing_time(to))
     }
 

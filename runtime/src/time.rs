@@ -1,9 +1,11 @@
 //! Event time and processing time: [`Instant`] and [`Duration`], in milliseconds.
 //!
-//! Both are 64-bit millisecond counts bounded as in Apache Beam, so that values cross Beam's wire format
-//! unchanged: the smallest instant is [`Instant::MIN`] (-9223372036854775 ms), the largest [`Instant::MAX`]
-//! (9223372036854775 ms), and the global window ends one day before that, at
-//! [`Instant::GLOBAL_WINDOW_MAX`]. Arithmetic saturates at the bounds instead of overflowing.
+//! Both are 64-bit millisecond counts. Instants are bounded as in Apache Beam, so that values cross Beam's
+//! wire format unchanged: the smallest instant is [`Instant::MIN`] (-9223372036854775 ms), the largest
+//! [`Instant::MAX`] (9223372036854775 ms), and the global window ends one day before that, at
+//! [`Instant::GLOBAL_WINDOW_MAX`]. Instants are clamped to those bounds when made and when moved by a
+//! duration, and an instant out of them does not deserialize; durations saturate at the limits of `i64`
+//! instead of overflowing.
 
 use std::fmt;
 
@@ -17,9 +19,24 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(t + Duration::from_secs(2), Instant::from_millis(3_000));
 /// assert_eq!(t.to_string(), "1970-01-01T00:00:01.000Z");
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
 #[serde(transparent)]
 pub struct Instant(i64);
+
+/// An instant deserializes from its milliseconds since the epoch, which must be within
+/// [`Instant::MIN`]..=[`Instant::MAX`].
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let millis = i64::deserialize(deserializer)?;
+        if (MIN_MILLIS..=MAX_MILLIS).contains(&millis) {
+            Ok(Instant(millis))
+        } else {
+            Err(serde::de::Error::custom(format_args!(
+                "instant {millis} ms is out of bounds: instants are within [{MIN_MILLIS}, {MAX_MILLIS}] ms of the epoch"
+            )))
+        }
+    }
+}
 
 /// A span of time, in milliseconds. May be negative.
 ///
@@ -425,5 +442,15 @@ mod tests {
         assert_eq!(Duration::from_millis(250).to_string(), "250ms");
         assert_eq!(Duration::from_secs(-5).to_string(), "-5s");
         assert_eq!((Duration::from_days(1) + Duration::from_hours(3)).to_string(), "1d3h");
+    }
+
+    #[test]
+    fn instants_deserialize_within_the_bounds_only() {
+        let t: Instant = serde_json::from_str("9223372036854775").unwrap();
+        assert_eq!(t, Instant::MAX);
+        assert_eq!(serde_json::to_string(&Instant::from_millis(1_500)).unwrap(), "1500");
+        let err = serde_json::from_str::<Instant>("9223372036854776").unwrap_err().to_string();
+        assert!(err.starts_with("instant 9223372036854776 ms is out of bounds"), "{err}");
+        assert!(serde_json::from_str::<Instant>("-9223372036854776").is_err());
     }
 }

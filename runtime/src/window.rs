@@ -186,6 +186,10 @@ impl WindowFn {
     }
 
     /// Calls `f` with each window that contains an element at `ts`, earliest start first.
+    ///
+    /// # Panics
+    /// If the window function is invalid ([`WindowFn::validate`] fails: a fixed or sliding window of size or
+    /// period zero divides by it). Pipelines and the test harness validate it before assigning any window.
     #[inline]
     pub fn assign(&self, ts: Instant, mut f: impl FnMut(Window)) {
         match *self {
@@ -247,10 +251,29 @@ impl WindowingStrategy {
         WindowingStrategy { window_fn, allowed_lateness: Duration::ZERO }
     }
 
-    /// The same strategy with the given allowed lateness.
+    /// The same strategy with the given allowed lateness (a negative one is rejected when a DoFn is set to run
+    /// on the strategy: see [`WindowingStrategy::validate`]).
     pub const fn with_allowed_lateness(mut self, lateness: Duration) -> WindowingStrategy {
         self.allowed_lateness = lateness;
         self
+    }
+
+    /// Checks the window function's parameters ([`WindowFn::validate`]) and that the allowed lateness is not
+    /// negative; the error says what is wrong.
+    ///
+    /// ```
+    /// use dofn::prelude::*;
+    /// let late = WindowingStrategy::new(WindowFn::fixed(Duration::from_secs(60)));
+    /// assert!(late.with_allowed_lateness(Duration::from_secs(5)).validate().is_ok());
+    /// let err = late.with_allowed_lateness(Duration::from_secs(-5)).validate().unwrap_err();
+    /// assert_eq!(err, "the allowed lateness must not be negative, got -5s");
+    /// ```
+    pub fn validate(&self) -> Result<(), String> {
+        self.window_fn.validate()?;
+        if self.allowed_lateness.millis() < 0 {
+            return Err(negative_lateness(self.allowed_lateness));
+        }
+        Ok(())
     }
 
     /// When the state of `window` is garbage-collected: its max timestamp plus the allowed lateness, but never
@@ -279,6 +302,11 @@ impl WindowingStrategy {
     pub fn is_expired(&self, window: &Window, watermark: Instant) -> bool {
         self.gc_time(window) < watermark
     }
+}
+
+/// The error for a negative allowed lateness.
+pub(crate) fn negative_lateness(lateness: Duration) -> String {
+    format!("the allowed lateness must not be negative, got {lateness}")
 }
 
 #[cfg(test)]

@@ -371,13 +371,15 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     ) -> Option<Error> {
         let key = rec.and_then(|r| self.backend.get(r)).map(|r| r.key.clone());
         let site = self.site(method, key.as_ref(), Some(window), Some(ts));
+        // Taken whichever error is reported, so that it is not reported again for a later call.
+        let output_error = self.out.error.take();
         if let Some((timer, error)) = timer_error {
             return Some(Error::Timer { site, timer, error });
         }
         if let Err(source) = result {
             return Some(Error::User { site, source });
         }
-        let e = self.out.error.take()?;
+        let e = output_error?;
         Some(Error::OutputTimestamp { site, output: e.output, input: e.input, skew: e.skew })
     }
 
@@ -465,11 +467,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     }
 
     /// Advances the input watermark to `watermark`: fires event-time timers before it in time order and
-    /// expires windows whose garbage-collection time is before it. A watermark never moves back.
+    /// expires windows whose garbage-collection time is before it. A watermark never moves back; a timer set
+    /// since the last advance to a time the watermark had already passed fires now, even if the watermark
+    /// stays where it was.
     pub(crate) fn advance_watermark(&mut self, watermark: Instant) -> Result<(), Error> {
-        if watermark <= self.input_watermark {
-            return Ok(());
-        }
+        let watermark = watermark.max(self.input_watermark);
         self.input_watermark = watermark;
         loop {
             let next_timer = self.event_timers.peek().map(|Reverse(e)| e.time).filter(|t| *t < watermark);
@@ -717,7 +719,7 @@ fn next(seq: &mut u64) -> u64 {
 
 /// Checks that `F` can run on input windowed by `strategy`, before any element is processed.
 fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> {
-    strategy.window_fn.validate().map_err(|message| Error::Construction { dofn: F::NAME, message })?;
+    strategy.validate().map_err(|message| Error::Construction { dofn: F::NAME, message })?;
     if F::is_stateful() && strategy.window_fn.is_merging() {
         return Err(Error::Construction {
             dofn: F::NAME,

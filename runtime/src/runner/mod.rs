@@ -9,8 +9,9 @@
 //!   timers, so downstream never sees an element as late because a timer upstream has yet to fire.
 //! - An event-time timer fires once the input watermark is past its time; a processing-time timer once the
 //!   processing clock reaches it. For one key and window, timers fire in time order, including timers set by
-//!   a callback to a time before others already pending (and, as in Beam, a timer a callback sets to a time
-//!   the watermark or clock has already passed fires in the same advance).
+//!   a callback to a time before others already pending. A timer set to a time the watermark or clock has
+//!   already passed fires at the next advance, even one that leaves the watermark where it was: at the end
+//!   of the step in which an element set it, in the same advance if a callback set it (as in Beam).
 //! - A window expires when the input watermark passes its garbage-collection time (its max timestamp plus
 //!   the allowed lateness). Timers at or before that time fire first; then `#[on_window_expiration]` runs for
 //!   each key with state in the window, and every cell and timer of that key and window is cleared. Elements

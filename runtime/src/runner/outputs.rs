@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(outputs.len(), 7000);
         assert!(outputs.iter().map(|o| o.value).eq(0..7000));
         assert_eq!(outputs.iter().len(), 7000);
-        assert_eq!(outputs.iter().fold(0u64, |sum, o| sum + u64::from(o.value)), (0..7000u64).sum());
+        assert_eq!(outputs.iter().fold(0u64, |sum, o| sum + u64::from(o.value)), (0..7000u64).sum::<u64>());
         for i in [0, 2, 3, 3009, 3010, 4999, 5000, 6999] {
             assert_eq!(outputs[i].value, i as u32);
         }

@@ -1,6 +1,7 @@
 //! The pipeline builder and its nodes.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, OnceLock};
 
 use crate::context::{TaggedOutputs, TimestampedValue, WindowedValue};
 use crate::dofn::DoFn;
@@ -11,7 +12,7 @@ use crate::runner::outputs::{MainOutputs, Parts};
 use crate::runner::sharded::Sharded;
 use crate::testing::{TestEvent, TestStream};
 use crate::time::{Duration, Instant};
-use crate::window::{Window, WindowFn, WindowingStrategy};
+use crate::window::{Window, WindowFn, WindowingStrategy, negative_lateness};
 
 /// The times after one step of a node: its output watermark and the processing-time clock.
 #[derive(Clone, Copy, Debug)]
@@ -122,13 +123,15 @@ impl<T: Send + 'static> Pipeline<T> {
         max_out_of_orderness: Duration,
         tick: Duration,
     ) -> Self {
-        Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick))
+        Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, None))
     }
 
     /// An unbounded pipeline over the lines of `reader` (standard input, a socket, a growing file...),
     /// read on a background thread as they arrive. `parse` turns a line (with its 1-based number) into a
     /// timestamped element, or `None` to skip it (report it there if it is malformed). The watermark and
-    /// clock behave as for [`Pipeline::from_channel`].
+    /// clock behave as for [`Pipeline::from_channel`]. A line that cannot be read (an I/O error, or bytes
+    /// that are not UTF-8) fails the run with [`Error::Source`] naming it, once the lines before it are
+    /// processed; the input does not end there, so no window is taken for complete.
     ///
     /// ```no_run
     /// use dofn::prelude::*;
@@ -155,9 +158,18 @@ impl<T: Send + 'static> Pipeline<T> {
         R: std::io::BufRead + Send + 'static,
     {
         let (sender, receiver) = std::sync::mpsc::channel();
+        let failure = Arc::new(OnceLock::new());
+        let failed = Arc::clone(&failure);
         let reading = std::thread::Builder::new().name("dofn-lines".into()).spawn(move || {
             for (i, line) in reader.lines().enumerate() {
-                let Ok(line) = line else { break };
+                let line = match line {
+                    Ok(line) => line,
+                    Err(e) => {
+                        // (Before the sender is dropped: the source looks for it once the channel closes.)
+                        let _ = failed.set(format!("cannot read line {} of the input: {e}", i + 1));
+                        break;
+                    }
+                };
                 if let Some(value) = parse(i + 1, &line)
                     && sender.send(value).is_err()
                 {
@@ -165,7 +177,7 @@ impl<T: Send + 'static> Pipeline<T> {
                 }
             }
         });
-        let mut pipeline = Pipeline::from_channel(receiver, max_out_of_orderness, tick);
+        let mut pipeline = Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, Some(failure)));
         if let Err(e) = reading {
             pipeline.error = Some(Error::Source { message: format!("cannot start the line reader: {e}") });
         }
@@ -184,16 +196,21 @@ impl<T: Send + 'static> Pipeline<T> {
         let strategy = WindowingStrategy { window_fn, ..self.strategy };
         let error = self
             .error
-            .or_else(|| window_fn.validate().err().map(|message| Error::Construction { dofn: "window_into", message }));
+            .or_else(|| window_fn.validate().err().map(|message| Error::Windowing { method: "window_into", message }));
         // A pending assignment is done first: an element in several sliding windows is reassigned once per copy.
         let root = windowed(self.root, self.assign);
         let assign = Some(Assign { window_fn, apply: assign_windows::<T> });
         Pipeline { root, strategy, workers: self.workers, error, assign }
     }
 
-    /// Sets how long after a window's end its elements are still accepted and its state kept.
+    /// Sets how long after a window's end its elements are still accepted and its state kept. A negative
+    /// lateness fails the run with [`Error::Windowing`] before any element is processed.
     pub fn with_allowed_lateness(mut self, lateness: Duration) -> Self {
         self.strategy.allowed_lateness = lateness;
+        if self.error.is_none() && lateness.millis() < 0 {
+            self.error =
+                Some(Error::Windowing { method: "with_allowed_lateness", message: negative_lateness(lateness) });
+        }
         self
     }
 
@@ -287,6 +304,7 @@ impl<T: Send + 'static> Pipeline<T> {
 
 /// The outputs of a finished run: main outputs in the order they were produced, tagged outputs, and each
 /// DoFn's metrics.
+#[derive(Debug)]
 pub struct PipelineResult<T> {
     outputs: MainOutputs<T>,
     tagged: TaggedOutputs,
@@ -357,7 +375,15 @@ type Fill<T> = Box<dyn FnMut(&mut Vec<WindowedValue<T>>, usize) -> usize + Send>
 enum SourceKind<T> {
     Bounded(Fill<T>),
     Scripted(std::iter::Peekable<std::vec::IntoIter<TestEvent<T>>>),
-    Live { receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration, max_seen: Instant },
+    Live {
+        receiver: Receiver<TimestampedValue<T>>,
+        max_out_of_orderness: Duration,
+        tick: Duration,
+        max_seen: Instant,
+        /// Why the senders stopped, if they stopped on an error rather than at the end of the input (set
+        /// before they are dropped).
+        failure: Option<Arc<OnceLock<String>>>,
+    },
 }
 
 /// How many elements of a bounded source make one bundle.
@@ -389,9 +415,14 @@ impl<T: Send + 'static> Source<T> {
         }
     }
 
-    fn live(receiver: Receiver<TimestampedValue<T>>, max_out_of_orderness: Duration, tick: Duration) -> Self {
+    fn live(
+        receiver: Receiver<TimestampedValue<T>>,
+        max_out_of_orderness: Duration,
+        tick: Duration,
+        failure: Option<Arc<OnceLock<String>>>,
+    ) -> Self {
         Source {
-            kind: SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen: Instant::MIN },
+            kind: SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen: Instant::MIN, failure },
             watermark: Instant::MIN,
             processing_time: Instant::now(),
             done: false,
@@ -411,6 +442,25 @@ impl<T: Send + 'static> Source<T> {
         self.watermark = Instant::MAX;
         Some(self.step_time())
     }
+}
+
+/// A test stream's watermark after an advance to `to`: a script that moves it back is wrong (as in Beam,
+/// whose `TestStream` rejects it).
+fn scripted_watermark(at: Instant, to: Instant) -> Result<Instant, Error> {
+    if to < at {
+        return Err(Error::Source { message: format!("the test stream moves the watermark back, from {at} to {to}") });
+    }
+    Ok(to)
+}
+
+/// A test stream's processing time after an advance by `by`, which must not be negative.
+fn scripted_clock(at: Instant, by: Duration) -> Result<Instant, Error> {
+    if by.millis() < 0 {
+        return Err(Error::Source {
+            message: format!("the test stream moves the processing time back, by {by} from {at}"),
+        });
+    }
+    Ok(at + by)
 }
 
 fn in_global<T>(v: TimestampedValue<T>) -> WindowedValue<T> {
@@ -440,23 +490,25 @@ impl<T: Send + 'static> Node<T> for Source<T> {
                     // elements, then advances its clock and watermark, as it would in two steps, with one
                     // bundle and one hand-off between threads instead of two.
                     match events.next_if(|e| !matches!(e, TestEvent::Elements(_))) {
-                        Some(TestEvent::Watermark(t)) => self.watermark = self.watermark.max(t),
-                        Some(TestEvent::ProcessingTime(d)) => self.processing_time = self.processing_time + d,
+                        Some(TestEvent::Watermark(t)) => self.watermark = scripted_watermark(self.watermark, t)?,
+                        Some(TestEvent::ProcessingTime(d)) => {
+                            self.processing_time = scripted_clock(self.processing_time, d)?;
+                        }
                         _ => {}
                     }
                     Ok(Some(self.step_time()))
                 }
                 Some(TestEvent::Watermark(t)) => {
-                    self.watermark = self.watermark.max(t);
+                    self.watermark = scripted_watermark(self.watermark, t)?;
                     Ok(Some(self.step_time()))
                 }
                 Some(TestEvent::ProcessingTime(d)) => {
-                    self.processing_time = self.processing_time + d;
+                    self.processing_time = scripted_clock(self.processing_time, d)?;
                     Ok(Some(self.step_time()))
                 }
                 None => Ok(self.end()),
             },
-            SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen } => {
+            SourceKind::Live { receiver, max_out_of_orderness, tick, max_seen, failure } => {
                 if self.done {
                     return Ok(None);
                 }
@@ -489,6 +541,12 @@ impl<T: Send + 'static> Node<T> for Source<T> {
                     self.watermark = self.watermark.max(*max_seen - *max_out_of_orderness);
                 }
                 if disconnected && out.is_empty() {
+                    // An input that failed does not end: its watermark stays where it was, so that no window
+                    // is taken for complete.
+                    if let Some(message) = failure.as_ref().and_then(|f| f.get()) {
+                        self.done = true;
+                        return Err(Error::Source { message: message.clone() });
+                    }
                     return Ok(self.end());
                 }
                 Ok(Some(self.step_time()))

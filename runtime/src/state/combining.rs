@@ -97,7 +97,9 @@ pub struct Combining<F: CombineFn> {
 }
 
 impl<F: CombineFn> Combining<F> {
-    /// An empty cell combining with `combine_fn`, for a function that is not simply [`Default`].
+    /// An empty cell combining with `combine_fn`, for use outside a DoFn. A DoFn's cells are made with the
+    /// function's [`Default`] (one per key and window, when first used): give a function its parameters
+    /// through its type (a const generic, say) to use it in a DoFn.
     #[inline]
     pub fn with_fn(combine_fn: F) -> Self {
         Combining { fn_: combine_fn, accum: None }
