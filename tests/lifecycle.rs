@@ -170,10 +170,75 @@ fn a_panicking_callback_ends_the_run_with_an_error_on_any_number_of_workers() {
             .with_workers(workers)
             .apply(Superstitious::default())
             .run();
-        let Err(Error::Panicked { dofn, message }) = result else {
+        let Err(err @ Error::Panicked { .. }) = result else {
             panic!("{workers} worker(s): the panic must end the run with Error::Panicked");
         };
-        assert_eq!(dofn, "Superstitious");
+        let Error::Panicked { dofn, message, site } = &err else { unreachable!() };
+        assert_eq!(*dofn, "Superstitious");
         assert!(message.contains("unlucky number"), "{message}");
+        // The site names the method, the key (13 % 7) and the window of the element that panicked.
+        let site = site.as_deref().expect("a panic in process_element has a site");
+        assert_eq!(
+            (site.method.as_str(), site.key.as_deref(), site.window),
+            ("process_element", Some("6"), Some(Window::GLOBAL))
+        );
+        assert!(
+            err.to_string()
+                .starts_with("panic in `process_element` of DoFn `Superstitious`, key 6, window GlobalWindow: "),
+            "{err}"
+        );
+    }
+}
+
+/// Sets a timer at the end of each element's window; its callback panics for key 3, and the window's
+/// expiration for key 4.
+#[dofn]
+#[derive(Clone, Default)]
+struct FragileTimers {
+    #[timer_id("end")]
+    end: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl FragileTimers {
+    #[process_element]
+    fn process(&self, _cx: &mut ProcessContext<(u32, ()), ()>, window: Window, #[timer_id("end")] end: &mut Timer) {
+        end.set(window.max_timestamp());
+    }
+
+    #[on_timer("end")]
+    fn on_end(&self, Key(k): Key<&u32>) {
+        assert_ne!(*k, 3, "no timers for 3");
+    }
+
+    #[on_window_expiration]
+    fn expired(&self, Key(k): Key<&u32>) {
+        assert_ne!(*k, 4, "no expiry for 4");
+    }
+}
+
+#[test]
+fn a_panic_in_a_timer_or_an_expiration_names_its_key_window_and_time() {
+    let window = Window::new(ms(0), ms(1000));
+    for (key, method, at, message) in [
+        (3, "on_timer(\"end\")", "00.999Z", "no timers for 3"),
+        (4, "on_window_expiration", "00.999Z", "no expiry for 4"),
+    ] {
+        for workers in [1, 2] {
+            let result = Pipeline::from_values([((key, ()), ms(5))])
+                .window_into(WindowFn::fixed(Duration::from_secs(1)))
+                .with_workers(workers)
+                .apply(FragileTimers::default())
+                .run();
+            let Err(Error::Panicked { site: Some(site), message: m, .. }) = result else {
+                panic!("{workers} worker(s): a panic in `{method}` fails the run with its site");
+            };
+            assert!(m.contains(message), "{m}");
+            assert_eq!(
+                (site.method.as_str(), site.key.clone(), site.window),
+                (method, Some(key.to_string()), Some(window))
+            );
+            assert!(site.timestamp.is_some_and(|t| t.to_string().ends_with(at)), "{site}");
+        }
     }
 }

@@ -581,7 +581,8 @@ fn a_key_whose_hash_panics_fails_the_run_with_the_panic_on_any_number_of_workers
         let input = (0..100u64).map(|i| ((Touchy(i % 20), i), ms(i as i64)));
         let result = Pipeline::from_values(input).with_workers(workers).apply(CountTouchy::default()).run();
         match result {
-            Err(Error::Panicked { dofn, message }) => {
+            Err(Error::Panicked { dofn, message, site }) => {
+                assert!(site.is_none(), "{workers} worker(s): a key's `Hash` runs outside any callback");
                 assert_eq!(dofn, "CountTouchy", "{workers} worker(s)");
                 assert!(message.contains("cannot hash 13"), "{workers} worker(s): {message}");
             }

@@ -146,6 +146,10 @@ pub enum Error {
         dofn: &'static str,
         /// The panic's message, when it was a string.
         message: String,
+        /// Where it panicked: the method, and the key and window it ran for (the firing time, for a timer);
+        /// `None` for a panic outside the callbacks that run per key and window (`#[start_bundle]`, a key's
+        /// `Hash`, ...).
+        site: Option<Box<Site>>,
     },
     /// The pipeline's windowing is invalid (a window size, period or gap that is not positive, an offset out
     /// of range, a negative allowed lateness); checked before any element is processed.
@@ -173,7 +177,8 @@ impl fmt::Display for Error {
                  allowed skew ({skew}; an `#[allowed_timestamp_skew]` method sets it)"
             ),
             Error::User { site, source } => write!(f, "error {site}: {source}"),
-            Error::Panicked { dofn, message } => write!(f, "DoFn `{dofn}` panicked: {message}"),
+            Error::Panicked { site: Some(site), message, .. } => write!(f, "panic {site}: {message}"),
+            Error::Panicked { dofn, message, site: None } => write!(f, "DoFn `{dofn}` panicked: {message}"),
             Error::Windowing { method, message } => write!(f, "invalid windowing in `{method}`: {message}"),
             Error::Source { message } => write!(f, "input source failed: {message}"),
         }

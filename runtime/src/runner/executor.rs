@@ -82,7 +82,12 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     out: Outputs<F::Output>,
     metrics: Metrics,
     /// The message of a callback's panic: the executor may have stopped half-way, so it runs nothing more.
-    poisoned: Option<String>,
+    poisoned: Option<(String, Option<Box<Site>>)>,
+    /// Where the callback that panicked ran (its key and window), noted as the panic passes on its way to
+    /// [`Executor::run_step`].
+    panic_site: Option<Box<Site>>,
+    /// The timer callback or expiration running, if any.
+    running: Option<Running>,
     scratch: Vec<Option<RecordId>>,
     /// The end of the last window whose GC time was needed (the GC time depends on the end alone), and
     /// that time.
@@ -123,6 +128,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             out: Outputs::default(),
             metrics: Metrics::default(),
             poisoned: None,
+            panic_site: None,
+            running: None,
             scratch: Vec::new(),
             last_gc: (Window::GLOBAL.end(), strategy.gc_time(&Window::GLOBAL)),
         })
@@ -158,6 +165,42 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             window,
             timestamp: ts,
         })
+    }
+
+    /// Notes where a callback panicked (the method, and the key and window of record `rec`), for the error
+    /// [`Executor::run_step`] makes of the panic.
+    #[cold]
+    #[inline(never)]
+    fn note_panic(&mut self, method: String, rec: RecordId, ts: Option<Instant>) {
+        let record = self.backend.get(rec).map(|r| (r.key.clone(), r.window));
+        let (key, window) = record.map_or((None, None), |(k, w)| (Some(k), Some(w)));
+        self.panic_site = Some(self.site(method, key.as_ref(), window, ts));
+    }
+
+    /// Where the callback that panicked ran, once the panic is caught: noted on its way, or the timer or
+    /// expiration that was running.
+    #[cold]
+    #[inline(never)]
+    fn panic_site(&mut self) -> Option<Box<Site>> {
+        match self.running.take() {
+            _ if self.panic_site.is_some() => {}
+            Some(Running::Timer(e, firing)) => {
+                let (id, tag) = match self.backend.get(e.rec) {
+                    Some(record) if e.tag != PLAIN => {
+                        let family = &record.timers.families()[e.timer as usize];
+                        let tag = family.slots.get(e.tag as usize).map_or(String::new(), |s| s.0.to_string());
+                        (F::TIMER_FAMILIES[e.timer as usize].id, tag)
+                    }
+                    _ => (F::TIMERS.get(e.timer as usize).map_or("", |t| t.id), String::new()),
+                };
+                self.note_panic(timer_method(id, e.tag, &tag), e.rec, Some(firing));
+            }
+            Some(Running::Expiration(rec, window)) => {
+                self.note_panic("on_window_expiration".into(), rec, Some(window.max_timestamp()));
+            }
+            None => {}
+        }
+        self.panic_site.take()
     }
 
     fn ensure_started(&mut self) -> Result<(), Error> {
@@ -225,8 +268,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         time: Step,
         out: &mut Vec<WindowedValue<F::Output>>,
     ) -> Result<(), Error> {
-        if let Some(message) = &self.poisoned {
-            return Err(Error::Panicked { dofn: F::NAME, message: message.clone() });
+        if let Some((message, site)) = &self.poisoned {
+            return Err(Error::Panicked { dofn: F::NAME, message: message.clone(), site: site.clone() });
         }
         if let Some(assign) = assign {
             assign.run(batch, 0);
@@ -240,8 +283,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, run)));
         step.unwrap_or_else(|payload| {
             let message = panic_message(payload.as_ref());
-            self.poisoned = Some(message.clone());
-            Err(Error::Panicked { dofn: F::NAME, message })
+            let site = self.panic_site();
+            self.poisoned = Some((message.clone(), site.clone()));
+            Err(Error::Panicked { dofn: F::NAME, message, site })
         })
     }
 
@@ -276,12 +320,25 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                 }
             }
         }
-        let result = records.iter().zip(batch.drain(..)).try_for_each(|(record, element)| match record {
-            Some(rec) => self.call_process(element, Some(*rec)),
-            None => {
-                self.metrics.late_elements_dropped += 1;
-                Ok(())
+        let seen = self.metrics.elements_processed + self.metrics.late_elements_dropped;
+        // (The catch costs nothing until a callback panics; the panic goes on once its site is noted.)
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            records.iter().zip(batch.drain(..)).try_for_each(|(record, element)| match record {
+                Some(rec) => self.call_process(element, Some(*rec)),
+                None => {
+                    self.metrics.late_elements_dropped += 1;
+                    Ok(())
+                }
+            })
+        }));
+        let result = run.unwrap_or_else(|payload| {
+            // The element that panicked is the last one counted.
+            let index = (self.metrics.elements_processed + self.metrics.late_elements_dropped - seen).checked_sub(1);
+            if let Some(&Some(rec)) = index.and_then(|i| records.get(i as usize)) {
+                self.note_panic("process_element".into(), rec, None);
             }
+            self.scratch = std::mem::take(&mut records);
+            std::panic::resume_unwind(payload)
         });
         self.scratch = records;
         result
@@ -617,19 +674,16 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             self.skew,
             &mut self.out,
         );
+        // (Noted for the error a panic becomes, and cleared after the call: two stores, where a catch here
+        // would cost a call through the unwinder's entry per timer.)
+        self.running = Some(Running::Timer(e, firing));
         let result = if e.tag == PLAIN {
             self.dofn.on_timer(e.timer as usize, &mut cx, record.key, record.state, record.timers, &env)
         } else {
             self.dofn.on_timer_family(e.timer as usize, &tag, &mut cx, record.key, record.state, record.timers, &env)
         };
-        self.after_call(result, Some(e.rec), true, || {
-            let method = if e.tag == PLAIN {
-                format!("on_timer(\"{id}\")")
-            } else {
-                format!("on_timer_family(\"{id}\") for tag {tag:?}")
-            };
-            (method, window, firing)
-        })
+        self.running = None;
+        self.after_call(result, Some(e.rec), true, || (timer_method(id, e.tag, &tag), window, firing))
     }
 
     /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers (even
@@ -663,9 +717,28 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let expiry = self.gc_time(window);
         let Some(record) = self.backend.get(rec) else { return Ok(()) };
         let mut cx = ExpirationContext::new(window, expiry, self.skew, &mut self.out);
+        self.running = Some(Running::Expiration(rec, window));
         let result = self.dofn.on_window_expiration(&mut cx, record.key, record.state);
+        self.running = None;
         let ts = window.max_timestamp();
         self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))
+    }
+}
+
+/// A callback of a record that is running: a timer's (its queue entry and firing time) or a window's
+/// expiration.
+#[derive(Clone, Copy)]
+enum Running {
+    Timer(Entry, Instant),
+    Expiration(RecordId, Window),
+}
+
+/// How errors name a timer callback.
+fn timer_method(id: &str, tag_index: u32, tag: &str) -> String {
+    if tag_index == PLAIN {
+        format!("on_timer(\"{id}\")")
+    } else {
+        format!("on_timer_family(\"{id}\") for tag {tag:?}")
     }
 }
 

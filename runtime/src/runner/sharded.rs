@@ -262,7 +262,7 @@ fn receive<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
 const SPINS: usize = 20_000;
 
 fn worker_gone(dofn: &'static str) -> Error {
-    Error::Panicked { dofn, message: "its worker thread stopped unexpectedly".into() }
+    Error::Panicked { dofn, message: "its worker thread stopped unexpectedly".into(), site: None }
 }
 
 impl<F: DoFn> Sharded<F> {
@@ -335,7 +335,11 @@ impl<F: DoFn> Sharded<F> {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             split(buffer, batches, |e| shard_of(F::key_of(&e.value), n));
         }))
-        .map_err(|payload| Error::Panicked { dofn: F::NAME, message: panic_message(payload.as_ref()) })?;
+        .map_err(|payload| Error::Panicked {
+            dofn: F::NAME,
+            message: panic_message(payload.as_ref()),
+            site: None,
+        })?;
         for (worker, batch) in self.workers.iter_mut().zip(&mut self.batches) {
             let outputs = fresh(parts, worker.hint, &mut worker.spare_outputs);
             let work = Work { elements: std::mem::take(batch), outputs, time };
