@@ -25,9 +25,14 @@ pub(crate) struct DofnStruct {
     pub(crate) item: ItemStruct,
     /// The declarations that are well formed, in field order.
     pub(crate) decls: Vec<Decl>,
-    /// Per kind ([`IdKind`] order): whether some declaration of that kind was malformed, so that the impl
-    /// does not report ids it cannot find as unknown (the user has already been told what is wrong).
+    /// Per kind ([`IdKind`] order): whether some declaration of that kind has an id that could not be read,
+    /// so that the impl does not report ids it cannot find as unknown (the user has already been told what
+    /// is wrong, and the id may be that one).
     pub(crate) poisoned: [bool; 3],
+    /// The ids of declarations that are malformed otherwise (a field of the wrong type, a second id on one
+    /// field): reported on the struct, and not reported again where the impl uses them, while other unknown
+    /// ids of their kind still are.
+    pub(crate) broken: Vec<(IdKind, LitStr)>,
 }
 
 /// One `#[state_id]`, `#[timer_id]` or `#[timer_family_id]` field.
@@ -49,6 +54,7 @@ impl DofnStruct {
     pub(crate) fn from_ast(cx: &Ctxt, mut item: ItemStruct) -> DofnStruct {
         let mut decls = Vec::new();
         let mut poisoned = [false; 3];
+        let mut broken = Vec::new();
         for (index, field) in item.fields.iter_mut().enumerate() {
             let mut found: Option<(IdKind, Option<LitStr>)> = None;
             let mut kept = Vec::with_capacity(field.attrs.len());
@@ -66,7 +72,10 @@ impl DofnStruct {
                                     first.attr()
                                 ),
                             );
-                            poisoned[kind as usize] = true;
+                            match id {
+                                Some(id) => broken.push((kind, id)),
+                                None => poisoned[kind as usize] = true,
+                            }
                         }
                         None => found = Some((kind, id)),
                     }
@@ -99,7 +108,7 @@ impl DofnStruct {
                         spec_help(kind),
                     ),
                 );
-                poisoned[kind as usize] = true;
+                broken.push((kind, id));
                 continue;
             };
             let field_member = match &field.ident {
@@ -108,7 +117,7 @@ impl DofnStruct {
             };
             decls.push(Decl { kind, id, member, field: field_member, spec: field.ty.clone(), inner });
         }
-        DofnStruct { item, decls, poisoned }
+        DofnStruct { item, decls, poisoned, broken }
     }
 
     /// The declarations of one kind, in field order.

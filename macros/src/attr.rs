@@ -31,6 +31,15 @@ impl IdKind {
         }
     }
 
+    /// Its label where declarations travel to the impl (see `wire`).
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            IdKind::State => "state",
+            IdKind::Timer => "timer",
+            IdKind::Family => "family",
+        }
+    }
+
     /// The attribute that declares it.
     pub(crate) fn attr(self) -> Symbol {
         match self {

@@ -225,7 +225,7 @@ fn check_callback_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
             _ => continue,
         };
         if resolve(decls, kind, id).is_none() {
-            if !decls.poisoned[kind as usize] {
+            if !decls.poisoned[kind as usize] && !decls.is_broken(kind, &id.value()) {
                 cx.error(id.span(), unknown_id(decls, kind, id, true));
             }
             m.rejected = true;
@@ -276,7 +276,7 @@ fn claimed(decls: &Declarations, role: &Role) -> Option<(IdKind, String)> {
     };
     let other = if kind == IdKind::Timer { IdKind::Family } else { IdKind::Timer };
     let ids = |k| decls.of(k).iter().map(|d| d.id.value()).collect::<Vec<_>>();
-    if ids(kind).contains(&id) {
+    if ids(kind).contains(&id) || decls.is_broken(kind, &id) {
         Some((kind, id))
     } else if ids(other).contains(&id) {
         Some((other, id))
@@ -323,7 +323,7 @@ fn check_param_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
             let ParamKind::Id { kind, id, index, .. } = &mut p.kind else { continue };
             *index = resolve(decls, *kind, id);
             if index.is_none() {
-                if !decls.poisoned[*kind as usize] {
+                if !decls.poisoned[*kind as usize] && !decls.is_broken(*kind, &id.value()) {
                     cx.error(id.span(), unknown_id(decls, *kind, id, false));
                 }
                 p.rejected = true;

@@ -63,6 +63,7 @@ impl<'a> Wiring<'a> {
         });
         let stateful = !decls.decls.is_empty()
             || decls.poisoned.iter().any(|p| *p)
+            || !decls.broken.is_empty()
             || imp.with_role(|r| matches!(r, Role::OnWindowExpiration)).next().is_some();
         let key_param =
             imp.methods.iter().any(|m| !m.rejected && m.params.iter().any(|p| matches!(p.kind, ParamKind::Key)));

@@ -6,6 +6,7 @@
 //!     state { buffer "buffer" "Bag<Event>"; count "count" "Value<u32>"; }
 //!     timer { expiry "expiry" "TimerSpec<EventTime>"; }
 //!     family { }
+//!     broken { }
 //!     { impl BatchedRpc { .. } }
 //! }
 //! ```
@@ -37,12 +38,19 @@ pub(crate) struct WireDecl {
 pub(crate) struct Declarations {
     /// The struct's name.
     pub(crate) name: Ident,
-    /// Per kind: some declaration of that kind was malformed (and reported).
+    /// Per kind: some declaration of that kind has an id that could not be read (and was reported).
     pub(crate) poisoned: [bool; 3],
     pub(crate) decls: Vec<WireDecl>,
+    /// The ids of malformed declarations (reported on the struct).
+    pub(crate) broken: Vec<(IdKind, LitStr)>,
 }
 
 impl Declarations {
+    /// Whether `id` is the id of a malformed declaration of `kind`.
+    pub(crate) fn is_broken(&self, kind: IdKind, id: &str) -> bool {
+        self.broken.iter().any(|(k, b)| *k == kind && b.value() == id)
+    }
+
     /// The declarations of `kind`, in field order.
     pub(crate) fn of(&self, kind: IdKind) -> Vec<&WireDecl> {
         self.decls.iter().filter(|d| d.kind == kind).collect()
@@ -65,7 +73,11 @@ impl Declarations {
             quote!({ #(#entries)* })
         };
         let (state, timer, family) = (section(IdKind::State), section(IdKind::Timer), section(IdKind::Family));
-        quote!(#name (#(#poisoned)*) state #state timer #timer family #family)
+        let broken = s.broken.iter().map(|(kind, id)| {
+            let label = Ident::new(kind.label(), id.span());
+            quote!(#label #id;)
+        });
+        quote!(#name (#(#poisoned)*) state #state timer #timer family #family broken { #(#broken)* })
     }
 }
 
@@ -91,7 +103,20 @@ impl Parse for Declarations {
                 decls.push(WireDecl { kind, member, id, ty: ty.value() });
             }
         }
-        Ok(Declarations { name, poisoned, decls })
+        let _label: Ident = input.parse()?;
+        let body;
+        braced!(body in input);
+        let mut broken = Vec::new();
+        while !body.is_empty() {
+            let label: Ident = body.parse()?;
+            let kind = IdKind::ALL.into_iter().find(|k| label == k.label());
+            let id: LitStr = body.parse()?;
+            body.parse::<Token![;]>()?;
+            if let Some(kind) = kind {
+                broken.push((kind, id));
+            }
+        }
+        Ok(Declarations { name, poisoned, decls, broken })
     }
 }
 
