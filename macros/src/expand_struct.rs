@@ -142,11 +142,15 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
 
     let fields = s.decls.iter().map(|d| &d.field);
     let callback = callback_macro(s);
+    let (own_impl_g, own_ty_g, own_where) = s.item.generics.split_for_impl();
 
     quote! {
         #item
 
         #record_def
+
+        #[automatically_derived]
+        impl #own_impl_g ::dofn::__private::DofnStruct for #name #own_ty_g #own_where {}
 
         #[automatically_derived]
         impl #impl_g ::dofn::__private::Declared for #name #ty_g #where_c {

@@ -25,6 +25,8 @@ mod wire;
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
 use quote::quote;
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
 use syn::{Item, ItemImpl, Type};
 
 use crate::ctxt::Ctxt;
@@ -123,15 +125,17 @@ pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     let out = match syn::parse2::<Item>(input.clone()) {
         Ok(Item::Struct(item)) => dofn_struct(&cx, item),
         Ok(Item::Impl(item)) => dofn_impl_entry(&cx, item),
-        Ok(other) => {
+        Ok(mut other) => {
             let span = match &other {
                 Item::Enum(e) => e.enum_token.span,
                 Item::Fn(f) => f.sig.fn_token.span,
                 Item::Trait(t) => t.trait_token.span,
+                Item::Type(t) => t.type_token.span,
                 _ => proc_macro2::Span::call_site(),
             };
             cx.error(span, "`#[dofn]` goes on a DoFn's struct and on its impl");
-            input
+            StripHelpers.visit_item_mut(&mut other);
+            quote!(#other)
         }
         Err(err) => {
             cx.push(err);
@@ -148,13 +152,50 @@ fn dofn_struct(cx: &Ctxt, item: syn::ItemStruct) -> TokenStream2 {
     expand_struct::expand(&s)
 }
 
+/// Removes the attributes `#[dofn]` reads from an item it rejects: left on, each would add an error of its
+/// own ("cannot find attribute") to the one that says what is wrong.
+struct StripHelpers;
+
+impl StripHelpers {
+    fn strip(attrs: &mut Vec<syn::Attribute>) {
+        attrs.retain(|a| {
+            symbol::find(a.path(), &symbol::ID_ATTRS).is_none()
+                && symbol::find(a.path(), &symbol::METHOD_ATTRS).is_none()
+        });
+    }
+}
+
+impl VisitMut for StripHelpers {
+    fn visit_field_mut(&mut self, f: &mut syn::Field) {
+        Self::strip(&mut f.attrs);
+        visit_mut::visit_field_mut(self, f);
+    }
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        Self::strip(&mut f.attrs);
+        visit_mut::visit_impl_item_fn_mut(self, f);
+    }
+    fn visit_trait_item_fn_mut(&mut self, f: &mut syn::TraitItemFn) {
+        Self::strip(&mut f.attrs);
+        visit_mut::visit_trait_item_fn_mut(self, f);
+    }
+    fn visit_item_fn_mut(&mut self, f: &mut syn::ItemFn) {
+        Self::strip(&mut f.attrs);
+        visit_mut::visit_item_fn_mut(self, f);
+    }
+    fn visit_pat_type_mut(&mut self, p: &mut syn::PatType) {
+        Self::strip(&mut p.attrs);
+        visit_mut::visit_pat_type_mut(self, p);
+    }
+}
+
 /// The impl's `#[dofn]`: invokes the struct's callback macro, which calls [`__dofn_impl!`].
-fn dofn_impl_entry(cx: &Ctxt, item: ItemImpl) -> TokenStream2 {
+fn dofn_impl_entry(cx: &Ctxt, mut item: ItemImpl) -> TokenStream2 {
     if let Some((path, _)) = &item.trait_ {
         cx.error_spanned_by(
             path,
             "`#[dofn]` goes on the DoFn struct's own impl (`impl MyDoFn { .. }`), not on a trait impl",
         );
+        StripHelpers.visit_item_impl_mut(&mut item);
         return quote!(#item);
     }
     let mut path = match &*item.self_ty {
@@ -164,13 +205,26 @@ fn dofn_impl_entry(cx: &Ctxt, item: ItemImpl) -> TokenStream2 {
                 other,
                 "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
             );
+            let mut item = item.clone();
+            StripHelpers.visit_item_impl_mut(&mut item);
             return quote!(#item);
         }
     };
     if let Some(last) = path.segments.last_mut() {
         last.arguments = syn::PathArguments::None;
     }
-    quote!(#path! { #item })
+    // A second, clearer error than rustc's "cannot find macro" when the struct has no `#[dofn]` (for impls
+    // without generic parameters, whose self type can be named here).
+    let declared = item.generics.params.is_empty().then(|| {
+        let self_ty = &item.self_ty;
+        quote::quote_spanned! {self_ty.span()=>
+            const _: () = {
+                fn __dofn_declared<T: ?::core::marker::Sized + ::dofn::__private::DofnStruct>() {}
+                let _ = __dofn_declared::<#self_ty>;
+            };
+        }
+    });
+    quote!(#declared #path! { #item })
 }
 
 /// Wires a `#[dofn]` impl to its struct's declarations. Called by the callback macro the struct's `#[dofn]`

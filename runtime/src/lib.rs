@@ -109,7 +109,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::context::Outputs;
     pub use crate::dofn::{CallbackResult, KeyedInput};
-    pub use crate::private::{Declared, StateDecl};
+    pub use crate::private::{Declared, DofnStruct, StateDecl};
     pub use crate::state::{StateCell, StateRecord};
     pub use crate::timer::{TimerEnv, TimerFamily, TimerInfo, TimerRecord, TimerSlot, TimerTable};
     pub use dofn_macros::__dofn_impl;

@@ -8,6 +8,15 @@
 use crate::state::{StateCell, StateRecord};
 use crate::timer::{TimerInfo, TimerRecord};
 
+/// A struct with `#[dofn]` (implemented with no bounds, so that an impl's `#[dofn]` can check it before
+/// anything else: a struct without `#[dofn]` gets this error besides rustc's "cannot find macro").
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a DoFn struct: its struct has no `#[dofn]`",
+    label = "the impl's `#[dofn]` needs the struct's declarations",
+    note = "put `#[dofn]` on the struct too, before its `#[derive]`s"
+)]
+pub trait DofnStruct {}
+
 /// What a `#[dofn]` struct declares, as types and constants.
 pub trait Declared {
     /// One cell per `#[state_id]` field, in declaration order (`()` without state).
