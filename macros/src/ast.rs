@@ -324,6 +324,9 @@ pub(crate) struct Method {
     /// Set by a check that rejected the whole method (a second `#[process_element]`, a callback for an
     /// unknown timer): it is not wired.
     pub(crate) rejected: bool,
+    /// Its signature cannot be called as a DoFn method (`async`, `unsafe`, type parameters of its own): the
+    /// error says so, and the wiring is generated without the call, so that rustc adds nothing to it.
+    pub(crate) uncallable: bool,
 }
 
 impl Method {
@@ -395,6 +398,7 @@ impl DofnImpl {
                         }
                     }
                     if let Some((role, attr)) = role {
+                        let uncallable = check_signature(cx, &f.sig);
                         let output = match &f.sig.output {
                             ReturnType::Default => None,
                             ReturnType::Type(_, ty) => Some((**ty).clone()),
@@ -408,6 +412,7 @@ impl DofnImpl {
                             params,
                             output,
                             rejected: false,
+                            uncallable,
                         });
                     }
                 }
@@ -429,6 +434,45 @@ impl DofnImpl {
     pub(crate) fn process_element(&self) -> Option<&Method> {
         self.methods.iter().find(|m| matches!(m.role, Role::ProcessElement) && !m.rejected)
     }
+}
+
+/// Reports what makes a role method's signature impossible to call from the runner; `true` if anything does.
+fn check_signature(cx: &Ctxt, sig: &syn::Signature) -> bool {
+    let mut bad = false;
+    if let Some(token) = &sig.asyncness {
+        cx.error(
+            token.span,
+            "a DoFn method cannot be `async`: the runner calls it for each element or timer and needs its \
+             outputs and state changes when it returns\nhelp: make it a plain `fn` (block on asynchronous work \
+             inside it, or batch the work in state and flush it from a timer)",
+        );
+        bad = true;
+    }
+    if let syn::Safety::Unsafe(token) = &sig.safety {
+        cx.error(
+            token.span,
+            "a DoFn method cannot be `unsafe`: the runner calls it and can uphold no safety conditions of its \
+             own\nhelp: make it a safe `fn` with an `unsafe` block inside",
+        );
+        bad = true;
+    }
+    for param in &sig.generics.params {
+        let (span, what) = match param {
+            syn::GenericParam::Type(t) => (t.ident.span(), "type"),
+            syn::GenericParam::Const(c) => (c.const_token.span, "const"),
+            // Lifetimes are inferred at the call.
+            syn::GenericParam::Lifetime(_) => continue,
+        };
+        cx.error(
+            span,
+            format!(
+                "a DoFn method cannot have {what} parameters of its own: the runner calls it with no way to \
+                 choose them\nhelp: make the struct generic instead (`struct MyDoFn<T>`), and the impl with it"
+            ),
+        );
+        bad = true;
+    }
+    bad
 }
 
 /// Removes the role attribute of a method and reads it; a second role is an error.

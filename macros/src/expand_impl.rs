@@ -305,6 +305,9 @@ impl<'a> Wiring<'a> {
     /// return type, so that a type other than `Duration` is an error there.
     fn allowed_timestamp_skew(&mut self) -> Option<TokenStream> {
         let m = self.wired(|r| matches!(r, Role::AllowedTimestampSkew)).next()?;
+        if m.uncallable {
+            return None;
+        }
         let (first, _) = span_range(m.output.as_ref()?);
         let args: Vec<TokenStream> = m.params.iter().map(|p| self.arg(m, p)).collect();
         let ident = &m.ident;
@@ -321,6 +324,10 @@ impl<'a> Wiring<'a> {
 
     /// The body of a trait method: the locals its user method needs, then the call.
     fn call(&mut self, m: &Method) -> TokenStream {
+        if m.uncallable {
+            // (Reported on the signature; the method exists, so nothing else is said about it.)
+            return quote!(::core::unreachable!());
+        }
         let uses = |f: &dyn Fn(&ParamKind) -> bool| m.params.iter().any(|p| !p.rejected && f(&p.kind));
         let mut prelude = Vec::new();
         match m.role {
