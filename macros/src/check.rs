@@ -74,6 +74,7 @@ pub(crate) fn check_impl(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &
     check_every_timer_has_callback(cx, decls, imp);
     check_param_ids(cx, decls, imp);
     check_params_allowed(cx, decls, imp);
+    check_passed_by_value(cx, decls, imp);
     check_duplicate_params(cx, decls, imp);
     check_borrowed_mutably(cx, decls, imp);
     check_unknown_params(cx, decls, imp);
@@ -396,6 +397,37 @@ fn check_params_allowed(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                 ParamKind::Id { .. } => cx.error(span, msg),
                 _ => cx.error_spanned_by(&p.ty, msg),
             }
+            p.rejected = true;
+        }
+    }
+}
+
+/// `Timestamp` and `TimerTag` are passed by value, `Window` by value or by shared reference.
+fn check_passed_by_value(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
+    for m in &mut imp.methods {
+        for p in &mut m.params {
+            if p.rejected {
+                continue;
+            }
+            let reference = match &p.ty {
+                Type::Reference(r) => Some(r.mutability.is_some()),
+                _ => None,
+            };
+            let takes = match (&p.kind, reference) {
+                (ParamKind::Window { .. }, Some(true)) => "`Window` or `&Window`: a method cannot change its window",
+                (ParamKind::Timestamp, Some(_)) => "`Timestamp` by value, like `Timestamp(ts): Timestamp`",
+                (ParamKind::Tag, Some(_)) => "`TimerTag` by value, like `TimerTag(tag): TimerTag`",
+                _ => continue,
+            };
+            cx.error_spanned_by(
+                &p.ty,
+                format!(
+                    "method `{}` of DoFn `{}` takes a `{}`, but `#[dofn]` passes {takes}",
+                    m.ident,
+                    decls.name,
+                    type_string(&p.ty)
+                ),
+            );
             p.rejected = true;
         }
     }
