@@ -124,11 +124,13 @@ pub trait DoFn: Clone + Send + 'static {
     }
 }
 
-/// An input that carries a key: `(K, V)`. A stateful DoFn's input must be one.
+/// An input that carries a key: `(K, V)`. The input of a DoFn with state, timers, `#[on_window_expiration]` or
+/// a `Key<&K>` parameter must be one.
 #[diagnostic::on_unimplemented(
-    message = "a stateful DoFn needs keyed input, but its input is `{Self}`",
+    message = "a DoFn with state, timers or a `Key` parameter needs keyed input, but its input is `{Self}`",
     label = "not a `(key, value)` pair",
-    note = "state and timers are scoped to a key and window: make the input a `(K, V)` tuple"
+    note = "state and timers are scoped to a key and window, and `Key<&K>` is the element's key: make the \
+            input a `(K, V)` tuple"
 )]
 pub trait KeyedInput {
     /// The key type.

@@ -1,0 +1,17 @@
+// A stateless DoFn that asks for the key needs keyed input too: the error says why (once on the input type,
+// and again where the key is taken from the element).
+use dofn::prelude::*;
+
+#[dofn]
+#[derive(Clone, Default)]
+struct Echo;
+
+#[dofn]
+impl Echo {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<String, String>, Key(k): Key<&String>) {
+        cx.output(k.clone());
+    }
+}
+
+fn main() {}
