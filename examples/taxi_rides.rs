@@ -242,6 +242,10 @@ fn clock(t: Instant) -> String {
     iso[11..end].to_string()
 }
 
+/// The timestamps a ride point may have, in milliseconds since the epoch: the years 0 to 9999, which print
+/// as `YYYY-MM-DD` dates.
+const TIMESTAMPS: std::ops::RangeInclusive<i64> = -62_167_219_200_000..=253_402_300_799_999;
+
 /// Reads ride points from `input` (newline-delimited JSON), summarises the rides, and prints the skipped
 /// lines, the summaries and a tally.
 pub fn run(out: &mut impl Write, input: impl BufRead) -> Result<(), Box<dyn Error>> {
@@ -255,6 +259,15 @@ pub fn run(out: &mut impl Write, input: impl BufRead) -> Result<(), Box<dyn Erro
             continue;
         }
         match serde_json::from_str::<RidePoint>(&line) {
+            Ok(point) if !TIMESTAMPS.contains(&point.timestamp) => {
+                skipped += 1;
+                writeln!(
+                    out,
+                    "line {}: skipped, timestamp {} ms is not between the years 0 and 9999",
+                    i + 1,
+                    point.timestamp
+                )?;
+            }
             Ok(point) => points.push(point),
             Err(e) => {
                 skipped += 1;

@@ -63,6 +63,8 @@ fn taxi_rides_reports_every_bad_line_and_loses_no_point() {
         "\n",
         r#"{"ride_id":"r","point_idx":2,"latitude":1.0,"longitude":2.0,"timestamp":2000,"meter_reading":4.0,"passenger_count":1,"ride_status":"dropoff"}"#,
         "\n",
+        r#"{"ride_id":"q","point_idx":0,"latitude":1.0,"longitude":2.0,"timestamp":9999999999999999,"meter_reading":3.0,"passenger_count":1,"ride_status":"pickup"}"#,
+        "\n",
     );
     let printed = printed(|out| taxi_rides::run(out, input.as_bytes()));
     assert!(printed.contains("line 3, column 2: skipped, not a ride point: expected ident"), "{printed}");
@@ -70,7 +72,11 @@ fn taxi_rides_reports_every_bad_line_and_loses_no_point() {
         printed.contains("line 4, column 117: skipped, not a ride point: missing field `ride_status`"),
         "{printed}"
     );
-    assert!(printed.contains("2 ride points read, 2 line(s) skipped"), "{printed}");
+    assert!(
+        printed.contains("line 6: skipped, timestamp 9999999999999999 ms is not between the years 0 and 9999"),
+        "{printed}"
+    );
+    assert!(printed.contains("2 ride points read, 3 line(s) skipped"), "{printed}");
     assert!(printed.contains("1 ride summaries (1 DROPOFF_SEEN, 0 TIMEOUT) hold 2 of the 2 points read"), "{printed}");
 }
 
