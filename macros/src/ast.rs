@@ -354,6 +354,7 @@ impl DofnImpl {
                     let role = take_role(cx, &mut f.attrs);
                     let mut receiver = false;
                     let mut receiver_mut = None;
+                    let mut by_value = false;
                     let mut params = Vec::new();
                     for arg in &mut f.sig.inputs {
                         match arg {
@@ -373,6 +374,7 @@ impl DofnImpl {
                                     receiver_mut = Some(r.clone());
                                 }
                                 if role.is_some() && !by_ref {
+                                    by_value = true;
                                     cx.error_spanned_by(
                                         r.self_token,
                                         "a DoFn method takes `&self` or `&mut self`, not `self`: the runner keeps \
@@ -398,7 +400,8 @@ impl DofnImpl {
                         }
                     }
                     if let Some((role, attr)) = role {
-                        let uncallable = check_signature(cx, &f.sig);
+                        // (`self` by value was reported above.)
+                        let uncallable = check_signature(cx, &f.sig) || by_value;
                         let output = match &f.sig.output {
                             ReturnType::Default => None,
                             ReturnType::Type(_, ty) => Some((**ty).clone()),
