@@ -114,8 +114,9 @@ fn check_has_process_element(cx: &Ctxt, decls: &Declarations, self_ty: &Type, im
         cx.error_spanned_by(
             self_ty,
             format!(
-                "DoFn `{}` has no `#[process_element]` method\nhelp: add one, like `#[process_element] fn \
-                 process(&self, cx: &mut ProcessContext<Input, Output>) {{ .. }}`",
+                "DoFn `{}` has no `#[process_element]` method in this `#[dofn]` impl\nhelp: add one, like \
+                 `#[process_element] fn process(&self, cx: &mut ProcessContext<Input, Output>) {{ .. }}`; a DoFn's \
+                 role methods all go in one `#[dofn]` impl (other impl blocks of the struct take no `#[dofn]`)",
                 decls.name
             ),
         );

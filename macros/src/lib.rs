@@ -117,6 +117,8 @@ use crate::ctxt::Ctxt;
 ///
 /// The impl must name the struct (not a type alias), and the struct's name must be in scope where the impl
 /// is (`use super::BatchedRpc;` brings both the type and the declarations). Put `#[dofn]` before `#[derive]`.
+/// One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
+/// ordinary ones (helpers the role methods call, say).
 #[proc_macro_attribute]
 pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
