@@ -228,6 +228,21 @@ fn a_pending_processing_time_timer_holds_the_output_watermark_at_its_input() {
 }
 
 #[test]
+fn a_hold_behind_the_output_watermark_does_not_move_it_back() {
+    // A late element (global window, so never dropped) arms the processing-time timer, holding at its
+    // timestamp: the output watermark stays where it was reported, as in Beam.
+    let mut h = Harness::new(Stale::default(), WindowingStrategy::global()).unwrap();
+    h.advance_watermark_to(ms(5_000)).unwrap();
+    assert_eq!(h.output_watermark(), ms(5_000));
+    h.add_elements([((1, 1), ms(100))]).unwrap();
+    assert_eq!(h.output_watermark(), ms(5_000));
+    h.advance_watermark_to(ms(6_000)).unwrap();
+    assert_eq!(h.output_watermark(), ms(5_000), "held at the reported value while the timer is pending");
+    h.advance_processing_time(Duration::from_secs(10)).unwrap();
+    assert_eq!(h.output_watermark(), ms(6_000));
+}
+
+#[test]
 fn processing_time_timers_of_an_expired_window_are_dropped_and_counted() {
     let mut h = Harness::new(Stale::default(), WindowFn::fixed(Duration::from_secs(1)).into()).unwrap();
     h.add_elements([((1, 1), ms(100)), ((2, 2), ms(1_500))]).unwrap();

@@ -325,3 +325,64 @@ fn invalid_windowing_is_reported_before_any_element() {
         Some("cannot apply DoFn `Collect`: the allowed lateness must not be negative, got -1ms")
     );
 }
+
+/// Counts elements per key and window and outputs `(key, count)` when the window expires.
+#[dofn]
+#[derive(Clone, Default)]
+struct CountAtExpiry {
+    #[state_id("n")]
+    n: StateSpec<Value<u32>>,
+}
+
+#[dofn]
+impl CountAtExpiry {
+    #[process_element]
+    fn process(
+        &self,
+        _cx: &mut ProcessContext<(&'static str, u32), (&'static str, u32)>,
+        #[state_id("n")] n: &mut Value<u32>,
+    ) {
+        *n.get_or_insert_with(|| 0) += 1;
+    }
+
+    #[on_window_expiration]
+    fn expired(
+        &self,
+        cx: &mut ExpirationContext<(&'static str, u32)>,
+        Key(k): Key<&&'static str>,
+        #[state_id("n")] n: &mut Value<u32>,
+    ) {
+        cx.output((*k, n.read().copied().unwrap_or(0)));
+    }
+}
+
+#[test]
+fn a_window_waiting_to_expire_holds_the_output_watermark_at_its_max_timestamp() {
+    // Allowed lateness 5: the window [0, 10) expires once the watermark passes 14, and its expiration outputs
+    // at 9; until then the output watermark stays at 9, and it never moves back.
+    let mut h = Harness::new(CountAtExpiry::default(), fixed(10, 5)).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    assert_eq!(h.advance_watermark_to(ms(12)).unwrap(), []);
+    assert_eq!(h.output_watermark(), ms(9));
+    // Late data within the lateness opens no earlier hold than the one reported.
+    h.add_elements([(("b", 1), ms(2))]).unwrap();
+    assert_eq!(h.output_watermark(), ms(9));
+    let out = h.advance_watermark_to(ms(15)).unwrap();
+    assert_eq!(out.iter().map(|o| (o.value, o.timestamp)).collect::<Vec<_>>(), [(("a", 1), ms(9)), (("b", 1), ms(9))]);
+    assert_eq!(h.output_watermark(), ms(15));
+
+    // In a pipeline, a next stage with no lateness gets those outputs on time.
+    let stream =
+        TestStream::new().add_elements([(("a", 1), ms(1))]).advance_watermark_to(ms(12)).advance_watermark_to(ms(20));
+    let result = Pipeline::from_test_stream(stream)
+        .window_into(WindowFn::fixed(Duration::from_millis(10)))
+        .with_allowed_lateness(Duration::from_millis(5))
+        .with_workers(1)
+        .apply(CountAtExpiry::default())
+        .with_allowed_lateness(Duration::ZERO)
+        .apply(CountAtExpiry::default())
+        .run()
+        .unwrap();
+    assert_eq!(result.values().collect::<Vec<_>>(), [&("a", 1)]);
+    assert_eq!(result.metrics_of("CountAtExpiry").late_elements_dropped, 0);
+}

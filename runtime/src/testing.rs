@@ -262,7 +262,8 @@ impl<F: DoFn> Harness<F> {
         self.executor.input_watermark()
     }
 
-    /// The DoFn's output watermark: the input watermark held back by pending timers' output timestamps.
+    /// The DoFn's output watermark: the input watermark held back by pending timers' output timestamps and by
+    /// windows waiting to expire (with `#[on_window_expiration]`); it never moves back.
     pub fn output_watermark(&mut self) -> Instant {
         self.executor.output_watermark()
     }

@@ -86,6 +86,8 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     /// Where the callback that panicked ran (its key and window), noted as the panic passes on its way to
     /// [`Executor::run_step`].
     panic_site: Option<Box<Site>>,
+    /// The output watermark last reported (it never moves back).
+    output_watermark: Instant,
     /// The timer callback or expiration running, if any.
     running: Option<Running>,
     scratch: Vec<Option<RecordId>>,
@@ -129,6 +131,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             metrics: Metrics::default(),
             poisoned: None,
             panic_site: None,
+            output_watermark: Instant::MIN,
             running: None,
             scratch: Vec::new(),
             last_gc: (Window::GLOBAL.end(), strategy.gc_time(&Window::GLOBAL)),
@@ -560,8 +563,27 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         Ok(())
     }
 
-    /// The output watermark: the input watermark, held back by the output timestamps of pending timers.
+    /// The output watermark: the input watermark, held back by the output timestamps of pending timers and,
+    /// with `#[on_window_expiration]`, by the max timestamp of the first window still to expire; it never
+    /// moves back.
     pub(crate) fn output_watermark(&mut self) -> Instant {
+        let mut watermark = self.held_by_timers();
+        if F::HAS_WINDOW_EXPIRATION {
+            // `#[on_window_expiration]` outputs at its window's max timestamp, which the input watermark passes
+            // before the window expires when there is allowed lateness: until then the window holds the output
+            // watermark there (Beam's cleanup timer holds it so), so that the outputs are not late downstream.
+            // The window that expires first has the earliest max timestamp.
+            if let Some((_, window)) = self.gc_order.first() {
+                watermark = watermark.min(window.max_timestamp());
+            }
+        }
+        // A hold set behind it (by a late element, say) does not move it back.
+        self.output_watermark = self.output_watermark.max(watermark);
+        self.output_watermark
+    }
+
+    /// The input watermark, held back by the output timestamps of pending timers.
+    fn held_by_timers(&mut self) -> Instant {
         // Every live hold is at or after the earliest queued entry (entries only ever trail their slot's hold):
         // if that entry is not before the input watermark, no hold holds the output watermark back.
         if self.holds.peek().is_none_or(|Reverse(e)| e.time >= self.input_watermark) {

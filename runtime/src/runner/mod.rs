@@ -6,7 +6,9 @@
 //!   to the element's key and window; a new (key, window) starts with empty cells.
 //! - The *input watermark* of a DoFn is its source's watermark, or the *output watermark* of the DoFn before
 //!   it. A DoFn's output watermark is its input watermark held back by the output timestamps of its pending
-//!   timers, so downstream never sees an element as late because a timer upstream has yet to fire.
+//!   timers and, if it has `#[on_window_expiration]`, by the max timestamp of the first window still to
+//!   expire (where that callback's outputs go), so downstream never sees an element as late because a timer
+//!   or an expiration upstream has yet to run. It never moves back: a hold set behind it does not hold it.
 //! - An event-time timer fires once the input watermark is past its time; a processing-time timer once the
 //!   processing clock reaches it. For one key and window, timers fire in time order, including timers set by
 //!   a callback to a time before others already pending. A timer set to a time the watermark or clock has
