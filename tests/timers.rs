@@ -167,6 +167,16 @@ fn set_relative_follows_beams_offset_and_align_rule() {
         ])
         .unwrap();
     assert_eq!(values(&out), [17, 20, 20, 17, 12, 999]);
+
+    let mut h = Harness::new(Relative::default(), WindowingStrategy::global()).unwrap();
+    let out = h
+        .add_elements([
+            ((7, (0, 1000)), ms(-1500)), // before the epoch the remainder is negative (-500): -1500 + 1000 + 500
+            ((8, (0, 1000)), ms(-2000)), // a multiple: stays
+            ((9, (0, -10)), ms(12)),     // a negative period aligns nothing
+        ])
+        .unwrap();
+    assert_eq!(values(&out), [0, -2000, 12]);
 }
 
 /// A processing-time "stale" timer set 10 s after the first element of a batch; the callback outputs the

@@ -375,8 +375,10 @@ impl<'a> Timer<'a> {
     /// Sets the timer relative to [`Timer::current_relative_time`], by Beam's rule: with no alignment, at
     /// `now + offset`; with alignment `period`, at `now` if `now + offset` is a multiple of `period`, else at
     /// `now + period - ((now + offset) mod period)`, that is, at the first instant `t >= now` with `t + offset`
-    /// a multiple of `period` (the offset does not delay an aligned timer). Event-time timers are capped at the
-    /// window's expiry.
+    /// a multiple of `period` (the offset does not delay an aligned timer). The remainder takes the sign of
+    /// `now + offset`, as in Beam: before the epoch the timer lands one period after that instant (at 0 for
+    /// `now` = -1.5 s and a period of 1 s). A period of zero or less aligns nothing. Event-time timers are
+    /// capped at the window's expiry.
     ///
     /// ```
     /// # use dofn::prelude::*;
@@ -389,7 +391,7 @@ impl<'a> Timer<'a> {
     /// ```
     pub fn set_relative(&mut self) {
         let now = self.current_relative_time();
-        let mut target = if self.period.is_zero() {
+        let mut target = if self.period.millis() <= 0 {
             now + self.offset
         } else {
             let since_start = (now + self.offset).millis() % self.period.millis();
