@@ -354,6 +354,65 @@ fn timer_families_hold_one_timer_per_tag() {
     assert_eq!(values(&h.advance_watermark_to(ms(100)).unwrap()), ["b@5", "a@10", "a@12"]);
 }
 
+/// A chain of reminders: each fired reminder `n` sets reminder `n + 1` one millisecond later (a tag never
+/// used before) and then re-arms itself once, 5 ms later, under its own tag.
+#[dofn]
+#[derive(Clone, Default)]
+struct ReminderChain {
+    #[timer_family_id("step")]
+    step: TimerFamilySpec<EventTime>,
+    #[state_id("rearmed")]
+    rearmed: StateSpec<Set<String>>,
+}
+
+#[dofn]
+impl ReminderChain {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, i64), String>, #[timer_family_id("step")] step: &mut TimerMap) {
+        step.get("0").set(Instant::from_millis(*cx.value()));
+    }
+
+    #[on_timer_family("step")]
+    fn on_step(
+        &self,
+        cx: &mut TimerContext<String>,
+        TimerTag(tag): TimerTag,
+        Timestamp(t): Timestamp,
+        #[timer_family_id("step")] step: &mut TimerMap,
+        #[state_id("rearmed")] rearmed: &mut Set<String>,
+    ) {
+        cx.output(format!("{tag}@{}", t.millis()));
+        let n: u32 = tag.parse().unwrap_or(0);
+        if n < 300 {
+            step.get(&(n + 1).to_string()).set(t + Duration::from_millis(1));
+        }
+        if rearmed.add_if_absent(tag.to_string()) {
+            step.get(tag).set(t + Duration::from_millis(5));
+        }
+    }
+}
+
+#[test]
+fn timer_family_tags_fired_long_ago_free_their_slots_and_never_mix_up_tags() {
+    // Each tag fires twice: at its first time and, re-armed by its own callback, 5 ms later; the callback
+    // also starts the next tag. Slots freed by fired tags are reused for new ones (a family holds the tags in
+    // use, not every tag ever used), and no firing is lost, repeated or given another tag's name.
+    let mut h = Harness::new(ReminderChain::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, 0), ms(0))]).unwrap();
+    let out = values(&h.advance_watermark_to(ms(1_000)).unwrap());
+    let mut expected: Vec<(i64, String)> =
+        (0..=300i64).flat_map(|n| [(n, format!("{n}@{n}")), (n + 5, format!("{n}@{}", n + 5))]).collect();
+    expected.sort_by_key(|(t, _)| *t);
+    let mut got: Vec<(i64, String)> =
+        out.iter().map(|o| (o.rsplit('@').next().and_then(|t| t.parse().ok()).unwrap_or(-1), o.clone())).collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    // In time order.
+    let times: Vec<i64> = out.iter().map(|o| o.rsplit('@').next().and_then(|t| t.parse().ok()).unwrap_or(-1)).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+}
+
 #[test]
 fn an_event_time_timer_past_the_window_expiry_is_an_error_naming_key_window_timer_and_times() {
     let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(100)))

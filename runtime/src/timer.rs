@@ -143,6 +143,12 @@ impl TimerSlot {
     pub fn firing(&self) -> Option<Instant> {
         self.firing
     }
+
+    /// Neither set nor holding, with nothing for the runner to look at: the runner's queue entries for it,
+    /// if any, are stale (they no longer match `queued`/`hold_queued` once the slot is reset).
+    fn is_free(&self) -> bool {
+        self.firing.is_none() && self.output.is_none() && !self.dirty && self.error.is_none()
+    }
 }
 
 /// The runner's queue entry for a slot: its time and sequence number, or nothing (sequence number 0, which the
@@ -179,12 +185,25 @@ pub struct TimerFamily {
     pub(crate) slots: Vec<(Box<str>, TimerSlot)>,
     #[serde(skip)]
     pub(crate) dirty: bool,
+    /// The slot whose callback is running: free while it runs (its timer was taken to fire it), but its tag
+    /// is the callback's, so it is not given to another tag.
+    #[serde(skip)]
+    pub(crate) firing_now: Option<u32>,
 }
 
 impl TimerFamily {
+    /// The slot of `tag`: its own, else a free one (a timer fired or cleared), else a new one, so that a
+    /// family holds as many slots as tags in use at once, not one per tag ever used.
     pub(crate) fn slot_index(&mut self, tag: &str) -> usize {
-        match self.slots.iter().position(|(t, _)| &**t == tag) {
-            Some(i) => i,
+        if let Some(i) = self.slots.iter().position(|(t, _)| &**t == tag) {
+            return i;
+        }
+        let firing_now = self.firing_now.map(|i| i as usize);
+        match (0..self.slots.len()).find(|&i| Some(i) != firing_now && self.slots[i].1.is_free()) {
+            Some(i) => {
+                self.slots[i] = (tag.into(), TimerSlot::default());
+                i
+            }
             None => {
                 self.slots.push((tag.into(), TimerSlot::default()));
                 self.slots.len() - 1
@@ -522,5 +541,45 @@ impl<'a> TimerMap<'a> {
     /// The tags of the timers that are set, with their firing times.
     pub fn pending(&self) -> impl Iterator<Item = (&str, Instant)> {
         self.family.slots.iter().filter_map(|(t, s)| s.firing.map(|f| (&**t, f)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the runner does to a slot whose timer fires: takes the timer (and its hold) off it.
+    fn fire(family: &mut TimerFamily, i: usize) {
+        let slot = &mut family.slots[i].1;
+        slot.firing = None;
+        slot.output = None;
+        slot.queued = Queued::NONE;
+    }
+
+    #[test]
+    fn a_family_reuses_the_slots_of_fired_tags_but_not_the_one_firing() {
+        let mut family = TimerFamily::default();
+        for n in 0..1000 {
+            let i = family.slot_index(&n.to_string());
+            family.slots[i].1.firing = Some(Instant::from_millis(n));
+            fire(&mut family, i);
+        }
+        assert_eq!(family.slots.len(), 1, "one tag in use at a time needs one slot");
+
+        // Two tags set, one firing: a new tag takes neither.
+        let a = family.slot_index("a");
+        family.slots[a].1.firing = Some(Instant::from_millis(1));
+        let b = family.slot_index("b");
+        family.slots[b].1.firing = Some(Instant::from_millis(2));
+        fire(&mut family, a);
+        family.firing_now = Some(a as u32);
+        let c = family.slot_index("c");
+        assert!(c != a && c != b, "{c}");
+        assert_eq!(&*family.slots[a].0, "a", "the firing slot keeps its tag during its callback");
+        // Set or cleared but not yet looked at by the runner: not free either.
+        family.firing_now = None;
+        family.slots[c].1.dirty = true;
+        assert_eq!(family.slot_index("d"), a);
+        assert_eq!(family.slots.len(), 3);
     }
 }

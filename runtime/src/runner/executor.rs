@@ -680,7 +680,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let (id, tag): (&'static str, &str) = if e.tag == PLAIN {
             (F::TIMERS[e.timer as usize].id, "")
         } else {
-            let family = &record.timers.families()[e.timer as usize];
+            let family = &mut record.timers.families()[e.timer as usize];
+            family.firing_now = Some(e.tag);
             (F::TIMER_FAMILIES[e.timer as usize].id, &family.slots[e.tag as usize].0)
         };
         let tag: Box<str> = tag.into();
@@ -705,6 +706,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             self.dofn.on_timer_family(e.timer as usize, &tag, &mut cx, record.key, record.state, record.timers, &env)
         };
         self.running = None;
+        if e.tag != PLAIN
+            && let Some(record) = self.backend.get(e.rec)
+        {
+            record.timers.families()[e.timer as usize].firing_now = None;
+        }
         self.after_call(result, Some(e.rec), true, || (timer_method(id, e.tag, &tag), window, firing))
     }
 
