@@ -87,6 +87,39 @@ fn lifecycle_methods_are_called_as_beam_does() {
     assert_eq!((metrics.bundles, metrics.elements_processed, metrics.timers_fired), (2, 2, 2));
 }
 
+/// Passes elements on; its teardown fails.
+#[dofn]
+#[derive(Clone, Default)]
+struct FailsTeardown;
+
+#[dofn]
+impl FailsTeardown {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u8), (u8, u8)>) {
+        cx.output(*cx.element());
+    }
+
+    #[teardown]
+    fn teardown(&mut self) -> Result<(), String> {
+        Err("cannot close the connection".into())
+    }
+}
+
+#[test]
+fn a_failing_teardown_fails_the_run_and_the_stages_after_it_are_torn_down_all_the_same() {
+    for workers in [1, 2] {
+        let traced = Traced::default();
+        let log = traced.log.clone();
+        let result =
+            Pipeline::from_values([((1u8, 1u8), ms(0))]).with_workers(workers).apply(FailsTeardown).apply(traced).run();
+        let Err(err) = result else { panic!("{workers} worker(s): the teardown's error fails the run") };
+        assert!(err.to_string().contains("`teardown` of DoFn `FailsTeardown`"), "{err}");
+        let log = log.lock().unwrap();
+        assert!(log.contains(&"process 1".to_string()), "{log:?}");
+        assert!(log.iter().any(|l| l == "teardown"), "{workers} worker(s): Traced is torn down too: {log:?}");
+    }
+}
+
 /// Fails on odd values.
 #[dofn]
 #[derive(Clone, Default)]
@@ -129,7 +162,7 @@ fn a_user_error_fails_the_run_and_names_dofn_method_key_window_and_time() {
 }
 
 #[test]
-fn metrics_count_elements_timers_late_data_and_outputs() {
+fn metrics_count_elements_late_data_outputs_and_expired_windows() {
     let result = Pipeline::from_test_stream(
         TestStream::new()
             .add_elements([(("a".to_string(), 2), ms(1)), (("b".to_string(), 4), ms(1_500))])
@@ -239,6 +272,55 @@ fn a_panic_in_a_timer_or_an_expiration_names_its_key_window_and_time() {
                 (method, Some(key.to_string()), Some(window))
             );
             assert!(site.timestamp.is_some_and(|t| t.to_string().ends_with(at)), "{site}");
+        }
+    }
+}
+
+/// A key whose `Debug` panics.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Mute(u32);
+
+impl std::fmt::Debug for Mute {
+    fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        panic!("no words for {}", self.0)
+    }
+}
+
+/// Panics in `#[process_element]` for value 1, and in its timer's callback otherwise.
+#[dofn]
+#[derive(Clone, Default)]
+struct PanicsOnMute {
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl PanicsOnMute {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(Mute, u32), u32>, #[timer_id("t")] t: &mut Timer) {
+        assert_ne!(*cx.value(), 1, "one is too many");
+        t.set(cx.timestamp());
+    }
+
+    #[on_timer("t")]
+    fn on_t(&self) {
+        panic!("the timer gives up");
+    }
+}
+
+#[test]
+fn a_panic_for_a_key_whose_debug_panics_still_fails_the_run_with_an_error() {
+    for (value, message) in [(1, "one is too many"), (2, "the timer gives up")] {
+        for workers in [1, 2] {
+            let result = Pipeline::from_values([((Mute(7), value), ms(0))])
+                .with_workers(workers)
+                .apply(PanicsOnMute::default())
+                .run();
+            let Err(Error::Panicked { message: m, site: Some(site), .. }) = result else {
+                panic!("{workers} worker(s): the run fails with the callback's panic and its site");
+            };
+            assert!(m.contains(message), "{m}");
+            assert_eq!(site.key.as_deref(), Some("(its `Debug` panicked: no words for 7)"));
         }
     }
 }

@@ -118,6 +118,53 @@ impl Split {
     }
 }
 
+/// Counts per key; every third element of a key also goes to a tagged output.
+#[dofn]
+#[derive(Clone, Default)]
+struct EveryThird {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl EveryThird {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u64, u64), u64>, #[state_id("n")] n: &mut Value<u64>) {
+        let count = n.read().copied().unwrap_or(0) + 1;
+        n.write(count);
+        if count % 3 == 0 {
+            cx.output_to(&ODD, cx.key() * 1000 + count);
+        }
+        cx.output(count);
+    }
+}
+
+#[test]
+fn tagged_outputs_of_a_sharded_dofn_are_the_same_per_key_on_any_number_of_workers() {
+    let input: Vec<((u64, u64), Instant)> = (0..3_000u64).map(|i| ((i % 37, i), ms(i as i64))).collect();
+    let tagged = |workers| {
+        let result =
+            Pipeline::from_values(input.clone()).with_workers(workers).apply(EveryThird::default()).run().unwrap();
+        result.tagged().get(&ODD).iter().map(|o| o.value).collect::<Vec<_>>()
+    };
+    let one = tagged(1);
+    assert_eq!(one.len(), 37 * 27, "81 or 82 elements per key, every third tagged");
+    for workers in [2, 3] {
+        let mut many = tagged(workers);
+        // Per key, the values keep their order; across keys they are grouped by worker.
+        let per_key =
+            |values: &[u64], key: u64| values.iter().filter(|v| **v / 1000 == key).copied().collect::<Vec<_>>();
+        for key in 0..37 {
+            assert_eq!(per_key(&many, key), per_key(&one, key), "{workers} workers, key {key}");
+        }
+        many.sort_unstable();
+        let mut sorted = one.clone();
+        sorted.sort_unstable();
+        assert_eq!(many, sorted);
+        assert_eq!(tagged(workers), tagged(workers), "the same order on every run with {workers} workers");
+    }
+}
+
 #[test]
 fn tagged_outputs_are_typed_and_kept_apart() {
     let result = Pipeline::from_values((0..6u64).map(|n| (n, ms(n as i64)))).apply(Split).run().unwrap();
@@ -192,44 +239,68 @@ impl Nudge {
 
 #[test]
 fn a_live_source_fires_processing_time_timers_on_the_wall_clock_as_it_goes() {
+    // The sender waits for the timer's output (50 ms of wall clock after the first element) before it
+    // sends the second element: the timer fires while the source is still open.
     let (tx, rx) = mpsc::channel();
+    let (ack_tx, ack_rx) = mpsc::channel();
     let sender = std::thread::spawn(move || {
+        let sent = std::time::Instant::now();
         tx.send(TimestampedValue::new((1u8, "first"), ms(1))).unwrap();
-        std::thread::sleep(StdDuration::from_millis(1_000));
+        let fired = ack_rx.recv_timeout(StdDuration::from_secs(20)).is_ok();
+        let waited = sent.elapsed();
         tx.send(TimestampedValue::new((1u8, "second"), ms(2))).unwrap();
+        (fired, waited)
     });
     let mut seen = Vec::new();
     let result = Pipeline::from_channel(rx, Duration::ZERO, Duration::from_millis(5))
         .apply(Nudge::default())
-        .run_with(|o| seen.push(o.value))
+        .run_with(|o| {
+            if o.value == "stale" {
+                let _ = ack_tx.send(());
+            }
+            seen.push(o.value);
+        })
         .unwrap();
-    sender.join().unwrap();
-    assert_eq!(seen, ["first", "stale", "second"], "the timer fired while the source was still open");
+    let (fired, waited) = sender.join().unwrap();
+    assert!(fired, "the timer fired while the source was still open");
+    assert!(waited >= StdDuration::from_millis(50), "it fired 50 ms of wall clock after the element: {waited:?}");
+    assert_eq!(seen, ["first", "stale", "second"]);
     assert_eq!(result.metrics_of("Nudge").elements_processed, 2);
 }
 
 #[test]
 fn a_live_sources_watermark_follows_its_timestamps() {
+    // The sender waits until the runner has passed on the outputs of the first two elements (so their step,
+    // and the watermark after it, is done) before it sends the stragglers.
     let (tx, rx) = mpsc::channel();
+    let (ack_tx, ack_rx) = mpsc::channel();
     let sender = std::thread::spawn(move || {
         for (v, t) in [(1u8, 1_000), (2, 5_000)] {
             tx.send(TimestampedValue::new((v, "x"), ms(t))).unwrap();
         }
-        // Let the runner take a step and move its watermark before the stragglers arrive.
-        std::thread::sleep(StdDuration::from_millis(300));
+        let acked = ack_rx.recv_timeout(StdDuration::from_secs(20)).is_ok();
         for (v, t) in [(3u8, 2_000), (4, 3_500)] {
             tx.send(TimestampedValue::new((v, "x"), ms(t))).unwrap();
         }
+        acked
     });
     // With 2 s of allowed disorder, the watermark after 5 000 is 3 000: the element at 2 000 is late for its
     // 1-second window, the one at 3 500 is not.
+    let mut elements = 0;
     let result = Pipeline::from_channel(rx, Duration::from_secs(2), Duration::from_millis(5))
         .window_into(WindowFn::fixed(Duration::from_secs(1)))
         .with_workers(1)
         .apply(Nudge::default())
-        .run()
+        .run_with(|o| {
+            if o.value == "x" {
+                elements += 1;
+                if elements == 2 {
+                    let _ = ack_tx.send(());
+                }
+            }
+        })
         .unwrap();
-    sender.join().unwrap();
+    assert!(sender.join().unwrap(), "the first two elements' outputs came before the stragglers were sent");
     let m = result.metrics_of("Nudge");
     assert_eq!((m.elements_processed, m.late_elements_dropped), (3, 1));
 }
@@ -260,6 +331,46 @@ fn lines_are_read_parsed_and_malformed_ones_skipped() {
     let words: Vec<&str> = result.values().copied().filter(|v| *v != "stale").collect();
     assert_eq!(words, ["a", "other", "a"]);
     assert_eq!(reports.try_iter().collect::<Vec<_>>(), ["line 3: invalid digit found in string"]);
+}
+
+/// Reports the processing time it sees each element at, and sets a processing-time timer 10 s later.
+#[dofn]
+#[derive(Clone, Default)]
+struct Clocked {
+    #[timer_id("later")]
+    later: TimerSpec<ProcessingTime>,
+}
+
+#[dofn]
+impl Clocked {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u32), String>, #[timer_id("later")] later: &mut Timer) {
+        cx.output(format!("{} seen at {}", cx.value(), cx.processing_time().millis()));
+        later.offset(Duration::from_secs(10)).set_relative();
+    }
+
+    #[on_timer("later")]
+    fn on_later(&self, cx: &mut TimerContext<String>, Timestamp(t): Timestamp) {
+        cx.output(format!("fired at {}", t.millis()));
+    }
+}
+
+#[test]
+fn the_first_steps_elements_see_the_sources_starting_clock() {
+    // The clock starts at 1,000 s: the first step's elements see that time, and the timer, reset by the
+    // second element to 10 s after it, fires when the clock gets there, not at once.
+    let stream = TestStream::new()
+        .with_processing_time_start(ms(1_000_000))
+        .add_elements([((1, 7), ms(0))])
+        .advance_processing_time(Duration::from_secs(5))
+        .add_elements([((1, 8), ms(1))])
+        .advance_processing_time(Duration::from_secs(5))
+        .advance_processing_time(Duration::from_secs(5));
+    for workers in [1, 2] {
+        let result = Pipeline::from_test_stream(stream.clone()).with_workers(workers).apply(Clocked::default()).run();
+        let out: Vec<String> = result.unwrap().values().cloned().collect();
+        assert_eq!(out, ["7 seen at 1000000", "8 seen at 1005000", "fired at 1015000"], "{workers} worker(s)");
+    }
 }
 
 #[test]
@@ -589,4 +700,32 @@ fn a_key_whose_hash_panics_fails_the_run_with_the_panic_on_any_number_of_workers
             other => panic!("{workers} worker(s): the key's panic fails the run, got {:?}", other.map(|_| ())),
         }
     }
+}
+
+#[test]
+fn bad_settings_fail_the_run_before_any_element() {
+    let (tx, rx) = mpsc::channel::<TimestampedValue<(u8, &'static str)>>();
+    drop(tx);
+    let err = Pipeline::from_channel(rx, Duration::from_secs(-5), Duration::from_millis(5))
+        .apply(Nudge::default())
+        .run()
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some(
+            "input source failed: `from_channel` needs a max_out_of_orderness of zero or more (the watermark \
+             trails the data by it), got -5s"
+        )
+    );
+    let err = Pipeline::from_values([((1u8, "a"), ms(0))])
+        .with_workers(dofn::runner::MAX_WORKERS + 1)
+        .apply(Nudge::default())
+        .run()
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("cannot apply DoFn `Nudge`: it was given 1025 workers, and a run takes at most 1024")
+    );
 }

@@ -153,8 +153,21 @@ impl WindowFn {
         matches!(self, WindowFn::Sessions { .. })
     }
 
-    /// Checks the parameters: sizes and periods positive, offsets in range.
+    /// Checks the parameters: sizes, periods and gaps positive and no longer than [`Duration::MAX`], offsets
+    /// in range.
     pub fn validate(&self) -> Result<(), String> {
+        let longest = match *self {
+            WindowFn::Global => Duration::ZERO,
+            WindowFn::Fixed { size, .. } => size,
+            WindowFn::Sliding { size, period, .. } => size.max(period),
+            WindowFn::Sessions { gap } => gap,
+        };
+        if longest > Duration::MAX {
+            return Err(format!(
+                "{longest} is longer than the span of all instants ({}): no window can be that long",
+                Duration::MAX
+            ));
+        }
         match *self {
             WindowFn::Global => Ok(()),
             WindowFn::Fixed { size, offset } => {
@@ -343,6 +356,10 @@ mod tests {
     #[test]
     fn validation_names_the_problem() {
         assert!(WindowFn::fixed(Duration::ZERO).validate().unwrap_err().contains("positive size"));
+        let huge = Duration::from_days(i64::MAX);
+        let err = WindowFn::sliding(huge, Duration::from_secs(1)).validate().unwrap_err();
+        assert!(err.contains("longer than the span of all instants"), "{err}");
+        assert!(WindowFn::sliding(Duration::MAX, Duration::from_secs(1)).validate().is_ok());
         assert!(WindowFn::sessions(Duration::from_secs(1)).is_merging());
     }
 }

@@ -164,7 +164,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         Box::new(Site {
             dofn: F::NAME,
             method,
-            key: if self.stateful { key.map(|k| format!("{k:?}")) } else { None },
+            key: if self.stateful { key.map(debug_of) } else { None },
             window,
             timestamp: ts,
         })
@@ -833,6 +833,14 @@ fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> 
         });
     }
     Ok(())
+}
+
+/// A key's `Debug` form for an error, or a note that it panicked (an error is often made while a panic is
+/// being handled, where a second one would escape the run).
+#[cold]
+fn debug_of<K: std::fmt::Debug>(key: &K) -> String {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| format!("{key:?}")))
+        .unwrap_or_else(|payload| format!("(its `Debug` panicked: {})", panic_message(payload.as_ref())))
 }
 
 /// The message of a caught panic, when it was a string.

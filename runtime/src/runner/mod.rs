@@ -37,7 +37,7 @@ mod split;
 pub use crate::metrics::Metrics;
 pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
 pub use outputs::{MainOutputs, OutputsIter};
-pub use pipeline::{Pipeline, PipelineResult};
+pub use pipeline::{MAX_WORKERS, Pipeline, PipelineResult};
 
 pub(crate) use executor::Executor;
 

@@ -37,6 +37,9 @@ pub(crate) trait Node<T>: Send {
     /// input is stored (values, a test stream), false when it is live, where the next step waits for input
     /// that may be a while coming.
     fn reads_ahead(&self) -> bool;
+    /// Where the processing-time clock starts: the source's clock before its first step (the DoFns read it
+    /// while they process the first step's elements).
+    fn processing_time_start(&self) -> Instant;
 }
 
 /// What a run leaves besides its main output.
@@ -117,13 +120,28 @@ impl<T: Send + 'static> Pipeline<T> {
     /// The watermark follows the source: it is the largest timestamp seen so far minus
     /// `max_out_of_orderness` (elements later than that are late). The processing-time clock is the wall
     /// clock, read every `tick` (timers fire within a tick of their time). Use [`Pipeline::run_with`] to see
-    /// outputs as they are produced.
+    /// outputs as they are produced. A negative `max_out_of_orderness` (a watermark ahead of the data) fails
+    /// the run with [`Error::Source`] before any element is processed.
     pub fn from_channel(
         receiver: Receiver<TimestampedValue<T>>,
         max_out_of_orderness: Duration,
         tick: Duration,
     ) -> Self {
         Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, None))
+            .checked_out_of_orderness("from_channel", max_out_of_orderness)
+    }
+
+    /// Fails the run if `max_out_of_orderness` is negative.
+    fn checked_out_of_orderness(mut self, method: &str, max_out_of_orderness: Duration) -> Self {
+        if max_out_of_orderness.millis() < 0 && self.error.is_none() {
+            self.error = Some(Error::Source {
+                message: format!(
+                    "`{method}` needs a max_out_of_orderness of zero or more (the watermark trails the data by \
+                     it), got {max_out_of_orderness}"
+                ),
+            });
+        }
+        self
     }
 
     /// An unbounded pipeline over the lines of `reader` (standard input, a socket, a growing file...),
@@ -177,7 +195,8 @@ impl<T: Send + 'static> Pipeline<T> {
                 }
             }
         });
-        let mut pipeline = Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, Some(failure)));
+        let mut pipeline = Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, Some(failure)))
+            .checked_out_of_orderness("from_lines", max_out_of_orderness);
         if let Err(e) = reading {
             pipeline.error = Some(Error::Source { message: format!("cannot start the line reader: {e}") });
         }
@@ -223,6 +242,9 @@ impl<T: Send + 'static> Pipeline<T> {
     /// reading and splitting are not shared: a DoFn that does little per element over keys that fit the CPU's
     /// caches (a counter over a few thousand keys, say) may run no faster on two workers than on one, while
     /// one with big tables or more work per element gains nearly in proportion (see `BENCHMARKS.md`).
+    ///
+    /// Zero means one. More than [`MAX_WORKERS`](crate::runner::MAX_WORKERS) fails the run with [`Error::Construction`] before any
+    /// element is processed.
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
@@ -247,12 +269,22 @@ impl<T: Send + 'static> Pipeline<T> {
         if let Some(error) = self.error {
             return failed(error);
         }
+        if workers > MAX_WORKERS && F::is_stateful() {
+            return failed(Error::Construction {
+                dofn: F::NAME,
+                message: format!("it was given {workers} workers, and a run takes at most {MAX_WORKERS}"),
+            });
+        }
         let assign = self.assign;
+        let start = self.root.processing_time_start();
         let root: Result<Box<dyn Node<F::Output>>, Error> = if workers > 1 && F::is_stateful() {
-            Sharded::new(self.root, dofn, strategy, workers, assign).map(|s| Box::new(s) as Box<dyn Node<F::Output>>)
+            Sharded::new(self.root, dofn, strategy, workers, assign, start)
+                .map(|s| Box::new(s) as Box<dyn Node<F::Output>>)
         } else {
-            Executor::new(dofn, strategy)
-                .map(|executor| Box::new(Stage { upstream: self.root, executor, buffer: Vec::new(), assign }) as _)
+            Executor::new(dofn, strategy).map(|mut executor| {
+                executor.set_processing_time_start(start);
+                Box::new(Stage { upstream: self.root, executor, buffer: Vec::new(), assign }) as _
+            })
         };
         match root {
             Ok(root) => Pipeline { root, strategy, workers, error: None, assign: None },
@@ -386,6 +418,9 @@ enum SourceKind<T> {
     },
 }
 
+/// The most workers [`Pipeline::with_workers`] takes: each is a thread, with a DoFn and tables of its own.
+pub const MAX_WORKERS: usize = 1024;
+
 /// How many elements of a bounded source make one bundle.
 pub(crate) const BOUNDED_BATCH: usize = 16 * 1024;
 
@@ -470,6 +505,10 @@ fn in_global<T>(v: TimestampedValue<T>) -> WindowedValue<T> {
 impl<T: Send + 'static> Node<T> for Source<T> {
     fn reads_ahead(&self) -> bool {
         !matches!(self.kind, SourceKind::Live { .. })
+    }
+
+    fn processing_time_start(&self) -> Instant {
+        self.processing_time
     }
 
     fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
@@ -651,6 +690,10 @@ impl<T: Send + 'static> Node<T> for Windowing<T> {
     fn reads_ahead(&self) -> bool {
         self.upstream.reads_ahead()
     }
+
+    fn processing_time_start(&self) -> Instant {
+        self.upstream.processing_time_start()
+    }
 }
 
 /// A DoFn applied to the elements of its upstream.
@@ -671,15 +714,20 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
     }
 
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
-        self.upstream.finish(summary)?;
-        self.executor.teardown()?;
+        // Every stage is torn down and reports, even after an upstream one failed to; the first error wins.
+        let upstream = self.upstream.finish(summary);
+        let teardown = self.executor.teardown();
         summary.tagged.append(self.executor.take_tagged());
         summary.metrics.push((F::NAME, self.executor.metrics()));
-        Ok(())
+        upstream.and(teardown)
     }
 
     fn reads_ahead(&self) -> bool {
         self.upstream.reads_ahead()
+    }
+
+    fn processing_time_start(&self) -> Instant {
+        self.upstream.processing_time_start()
     }
 }
 
@@ -695,6 +743,9 @@ impl<T> Node<T> for Failed<T> {
     }
     fn reads_ahead(&self) -> bool {
         true
+    }
+    fn processing_time_start(&self) -> Instant {
+        Instant::EPOCH
     }
 }
 

@@ -178,11 +178,14 @@ impl<F: DoFn> Sharded<F> {
         strategy: WindowingStrategy,
         workers: usize,
         assign: Option<Assign<F::Input>>,
+        processing_time_start: Instant,
     ) -> Result<Self, Error> {
-        let local = Executor::new(dofn.clone(), strategy)?;
+        let mut local = Executor::new(dofn.clone(), strategy)?;
+        local.set_processing_time_start(processing_time_start);
         let mut handles = Vec::with_capacity(workers - 1);
         for i in 1..workers {
-            let executor = Executor::new(dofn.clone(), strategy)?;
+            let mut executor = Executor::new(dofn.clone(), strategy)?;
+            executor.set_processing_time_start(processing_time_start);
             // Room for every step in flight, so that neither side waits to hand over a step or a reply.
             let (commands, command_rx) = sync_channel::<Command<F::Input, F::Output>>(STEPS_AHEAD);
             let (reply_tx, replies) = sync_channel::<Reply<F::Input, F::Output>>(STEPS_AHEAD);
@@ -399,10 +402,15 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         self.upstream.reads_ahead()
     }
 
+    fn processing_time_start(&self) -> Instant {
+        self.upstream.processing_time_start()
+    }
+
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
-        self.upstream.finish(summary)?;
+        // Torn down and reporting even after an upstream stage failed to; the first error wins.
+        let upstream = self.upstream.finish(summary);
         if self.finished {
-            return Ok(());
+            return upstream;
         }
         self.finished = true;
         let mut metrics = self.local.metrics();
@@ -435,7 +443,7 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
             }
         }
         summary.metrics.push((F::NAME, metrics));
-        result
+        upstream.and(result)
     }
 }
 
