@@ -167,27 +167,26 @@ impl StripHelpers {
     }
 }
 
+/// `VisitMut` methods that strip the helper attributes of a node, then visit inside it.
+macro_rules! strip_attrs_of {
+    ($($visit:ident($node:ty)),* $(,)?) => {
+        $(
+            fn $visit(&mut self, node: &mut $node) {
+                Self::strip(&mut node.attrs);
+                visit_mut::$visit(self, node);
+            }
+        )*
+    };
+}
+
 impl VisitMut for StripHelpers {
-    fn visit_field_mut(&mut self, f: &mut syn::Field) {
-        Self::strip(&mut f.attrs);
-        visit_mut::visit_field_mut(self, f);
-    }
-    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
-        Self::strip(&mut f.attrs);
-        visit_mut::visit_impl_item_fn_mut(self, f);
-    }
-    fn visit_trait_item_fn_mut(&mut self, f: &mut syn::TraitItemFn) {
-        Self::strip(&mut f.attrs);
-        visit_mut::visit_trait_item_fn_mut(self, f);
-    }
-    fn visit_item_fn_mut(&mut self, f: &mut syn::ItemFn) {
-        Self::strip(&mut f.attrs);
-        visit_mut::visit_item_fn_mut(self, f);
-    }
-    fn visit_pat_type_mut(&mut self, p: &mut syn::PatType) {
-        Self::strip(&mut p.attrs);
-        visit_mut::visit_pat_type_mut(self, p);
-    }
+    strip_attrs_of!(
+        visit_field_mut(syn::Field),
+        visit_impl_item_fn_mut(syn::ImplItemFn),
+        visit_trait_item_fn_mut(syn::TraitItemFn),
+        visit_item_fn_mut(syn::ItemFn),
+        visit_pat_type_mut(syn::PatType),
+    );
 }
 
 /// The impl's `#[dofn]`: invokes the struct's callback macro, which calls [`__dofn_impl!`].
