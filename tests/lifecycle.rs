@@ -324,3 +324,56 @@ fn a_panic_for_a_key_whose_debug_panics_still_fails_the_run_with_an_error() {
         }
     }
 }
+
+/// Stateless; panics on 13.
+#[dofn]
+#[derive(Clone, Default)]
+struct StatelessThirteen;
+
+#[dofn]
+impl StatelessThirteen {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<u32, u32>) {
+        assert_ne!(*cx.element(), 13, "thirteen");
+        cx.output(*cx.element());
+    }
+}
+
+/// A family whose callback starts a timer under a new tag and then panics.
+#[dofn]
+#[derive(Clone, Default)]
+struct Relay {
+    #[timer_family_id("leg")]
+    leg: TimerFamilySpec<EventTime>,
+}
+
+#[dofn]
+impl Relay {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u8), u8>, #[timer_family_id("leg")] leg: &mut TimerMap) {
+        leg.get("first").set(cx.timestamp());
+    }
+
+    #[on_timer_family("leg")]
+    fn on_leg(&self, TimerTag(tag): TimerTag, Timestamp(t): Timestamp, #[timer_family_id("leg")] leg: &mut TimerMap) {
+        leg.get("second").set(t + Duration::from_millis(1));
+        panic!("dropped the baton at {tag}");
+    }
+}
+
+#[test]
+fn a_panic_names_its_method_for_a_stateless_dofn_and_its_own_tag_for_a_timer_family() {
+    let result = Pipeline::from_values((0..20u32).map(|i| (i, ms(i64::from(i))))).apply(StatelessThirteen).run();
+    let Err(Error::Panicked { site: Some(site), .. }) = result else { panic!("the stateless panic has a site") };
+    assert_eq!((site.method.as_str(), site.key.as_deref(), site.window), ("process_element", None, None));
+
+    for workers in [1, 2] {
+        let result = Pipeline::from_values([((1u8, 1u8), ms(5))]).with_workers(workers).apply(Relay::default()).run();
+        let Err(Error::Panicked { site: Some(site), message, .. }) = result else {
+            panic!("{workers} worker(s): the family callback's panic has a site");
+        };
+        assert!(message.contains("dropped the baton at first"), "{message}");
+        // The callback made a new tag before panicking: the error still names the tag that fired.
+        assert_eq!(site.method, "on_timer_family(\"leg\") for tag \"first\"", "{workers} worker(s)");
+    }
+}

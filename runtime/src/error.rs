@@ -146,13 +146,14 @@ pub enum Error {
         dofn: &'static str,
         /// The panic's message, when it was a string.
         message: String,
-        /// Where it panicked: the method, and the key and window it ran for (the firing time, for a timer);
-        /// `None` for a panic outside the callbacks that run per key and window (`#[start_bundle]`, a key's
-        /// `Hash`, ...).
+        /// Where it panicked: the method, and the key and window it ran for (and the firing time, for a timer
+        /// or an expiration; a stateless DoFn's `#[process_element]` names the method alone); `None` for a
+        /// panic outside those callbacks (`#[start_bundle]`, a key's `Hash`, ...).
         site: Option<Box<Site>>,
     },
     /// The pipeline's windowing is invalid (a window size, period or gap that is not positive, an offset out
-    /// of range, a negative allowed lateness); checked before any element is processed.
+    /// of range, a negative allowed lateness), as set by a pipeline method; checked before any element is
+    /// processed. (A test harness given such a strategy reports [`Error::Construction`] for its DoFn.)
     Windowing {
         /// The pipeline method that set it.
         method: &'static str,

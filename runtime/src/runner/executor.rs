@@ -307,8 +307,15 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
         self.ensure_started()?;
         if !self.stateful {
-            // On an error, draining drops the rest of the batch: the run ends with that error.
-            return batch.drain(..).try_for_each(|element| self.call_process(element, None));
+            // On an error, draining drops the rest of the batch: the run ends with that error. A panic is noted
+            // as `#[process_element]`'s (there is no key, and the element is gone by then).
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                batch.drain(..).try_for_each(|element| self.call_process(element, None))
+            }));
+            return run.unwrap_or_else(|payload| {
+                self.panic_site = Some(self.site("process_element".into(), None, None, None));
+                std::panic::resume_unwind(payload)
+            });
         }
         let mut records = std::mem::take(&mut self.scratch);
         records.clear();

@@ -223,7 +223,8 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// Sets how long after a window's end its elements are still accepted and its state kept. A negative
-    /// lateness fails the run with [`Error::Windowing`] before any element is processed.
+    /// lateness fails the run with [`Error::Windowing`] before any element is processed (even if a later call
+    /// sets a valid one: the first invalid setting is the one reported).
     pub fn with_allowed_lateness(mut self, lateness: Duration) -> Self {
         self.strategy.allowed_lateness = lateness;
         if self.error.is_none() && lateness.millis() < 0 {
@@ -243,8 +244,9 @@ impl<T: Send + 'static> Pipeline<T> {
     /// caches (a counter over a few thousand keys, say) may run no faster on two workers than on one, while
     /// one with big tables or more work per element gains nearly in proportion (see `BENCHMARKS.md`).
     ///
-    /// Zero means one. More than [`MAX_WORKERS`](crate::runner::MAX_WORKERS) fails the run with [`Error::Construction`] before any
-    /// element is processed.
+    /// Zero means one. More than [`MAX_WORKERS`](crate::runner::MAX_WORKERS) fails the run of a stateful DoFn
+    /// with [`Error::Construction`] before any element is processed (a stateless DoFn runs on the calling
+    /// thread whatever the number).
     pub fn with_workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
