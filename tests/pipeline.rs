@@ -729,3 +729,38 @@ fn bad_settings_fail_the_run_before_any_element() {
         Some("cannot apply DoFn `Nudge`: it was given 1025 workers, and a run takes at most 1024")
     );
 }
+
+#[test]
+fn tagged_outputs_reach_run_with_tagged_step_by_step_on_a_live_source() {
+    // The sender waits until the tagged output of its third element has been handed over before it sends
+    // the fourth and closes the source: tagged outputs are seen while the run goes on.
+    for workers in [1, 2] {
+        let (tx, rx) = mpsc::channel();
+        let (ack_tx, ack_rx) = mpsc::channel();
+        let sender = std::thread::spawn(move || {
+            for i in 1..=3u64 {
+                tx.send(TimestampedValue::new((5u64, i), ms(i as i64))).unwrap();
+            }
+            let acked = ack_rx.recv_timeout(StdDuration::from_secs(20)).is_ok();
+            tx.send(TimestampedValue::new((5u64, 4), ms(4))).unwrap();
+            acked
+        });
+        let (mut main, mut tagged) = (Vec::new(), Vec::new());
+        let result = Pipeline::from_channel(rx, Duration::ZERO, Duration::from_millis(5))
+            .with_workers(workers)
+            .apply(EveryThird::default())
+            .run_with_tagged(
+                |o| main.push(o.value),
+                |t| {
+                    for o in t.take(&ODD) {
+                        tagged.push(o.value);
+                        let _ = ack_tx.send(());
+                    }
+                },
+            )
+            .unwrap();
+        assert!(sender.join().unwrap(), "{workers} worker(s): the tagged output came before the source closed");
+        assert_eq!((main, tagged), (vec![1, 2, 3, 4], vec![5003]), "{workers} worker(s)");
+        assert!(result.tagged().is_empty(), "taken by the callback");
+    }
+}

@@ -128,12 +128,12 @@ impl<T: Send + 'static> AnyValues for Vec<WindowedValue<T>> {
     }
 }
 
-/// The tagged outputs of a run, by tag id and value type, handed over when the run ends (also with
-/// [`Pipeline::run_with`](crate::Pipeline::run_with), which streams the main outputs only).
+/// The tagged outputs of a run (or of one step, handed to
+/// [`Pipeline::run_with_tagged`](crate::Pipeline::run_with_tagged)'s callback), by tag id and value type.
 ///
-/// On one worker a tag's values are in output order. On several, they are grouped by worker (each worker's
-/// in its output order, so the order per key is kept), the same on every run with the same number of
-/// workers; sort them (by key, window and timestamp, say) for a view that does not depend on it.
+/// On one worker a tag's values are in output order. On several, as the main outputs: step by step, and
+/// within a step worker by worker, so each key's values are in order, the same on every run with the same
+/// number of workers; sort them (by key, window and timestamp, say) for a view that does not depend on it.
 #[derive(Default)]
 pub struct TaggedOutputs {
     by_tag: HashMap<(&'static str, TypeId), Box<dyn AnyValues>>,
@@ -146,7 +146,7 @@ impl TaggedOutputs {
         slot.as_any_mut().downcast_mut::<Vec<WindowedValue<T>>>().expect("bucket keyed by its TypeId")
     }
 
-    /// The values output to `tag`, in output order (grouped by worker on several: see [`TaggedOutputs`]).
+    /// The values output to `tag`, in output order (on several workers, see [`TaggedOutputs`]).
     pub fn get<T: Send + 'static>(&self, tag: &OutputTag<T>) -> &[WindowedValue<T>] {
         self.by_tag
             .get(&(tag.id, TypeId::of::<T>()))

@@ -40,6 +40,8 @@ pub(crate) trait Node<T>: Send {
     /// Where the processing-time clock starts: the source's clock before its first step (the DoFns read it
     /// while they process the first step's elements).
     fn processing_time_start(&self) -> Instant;
+    /// Moves the tagged outputs of the steps passed on so far, upstream nodes' first, to the end of `into`.
+    fn take_tagged(&mut self, into: &mut TaggedOutputs);
 }
 
 /// What a run leaves besides its main output.
@@ -298,34 +300,89 @@ impl<T: Send + 'static> Pipeline<T> {
     pub fn run(self) -> Result<PipelineResult<T>, Error> {
         // The outputs stay in the vectors they are made in (one per worker and step on several workers).
         let mut parts = Parts::default();
-        let summary = self.drive(|root| root.step_parts(&mut parts))?;
+        let summary = self.drive(|root| root.step_parts(&mut parts), |_| {})?;
         Ok(PipelineResult { outputs: parts.finish(), tagged: summary.tagged, metrics: summary.metrics })
     }
 
     /// Runs the pipeline, handing each main output to `sink` as soon as it is produced; returns the tagged
-    /// outputs and metrics at the end.
-    pub fn run_with(self, mut sink: impl FnMut(WindowedValue<T>)) -> Result<PipelineResult<T>, Error> {
+    /// outputs and metrics at the end (its main outputs are empty). See [`Pipeline::run_with_tagged`] to see
+    /// tagged outputs as they are produced too.
+    pub fn run_with(self, sink: impl FnMut(WindowedValue<T>)) -> Result<PipelineResult<T>, Error> {
+        self.run_with_tagged(sink, |_| {})
+    }
+
+    /// Runs the pipeline like [`Pipeline::run_with`], and after each step hands that step's tagged outputs to
+    /// `tagged` (after its main outputs went to `sink`): take the tags it handles with
+    /// [`TaggedOutputs::take`]; values it leaves are in the result, as with [`Pipeline::run`]. For a live
+    /// source, where the run may not end, this is how to see them (a dead-letter output, say).
+    ///
+    /// ```
+    /// use dofn::prelude::*;
+    ///
+    /// const BAD: OutputTag<String> = OutputTag::new("bad");
+    ///
+    /// #[dofn]
+    /// #[derive(Clone, Default)]
+    /// struct ParseNumber;
+    ///
+    /// #[dofn]
+    /// impl ParseNumber {
+    ///     #[process_element]
+    ///     fn process(&self, cx: &mut ProcessContext<String, i64>) {
+    ///         match cx.element().parse() {
+    ///             Ok(n) => cx.output(n),
+    ///             Err(_) => cx.output_to(&BAD, cx.element().clone()),
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let (mut numbers, mut bad) = (Vec::new(), Vec::new());
+    /// let lines = ["1", "x", "3"].map(|s| (s.to_string(), Instant::EPOCH));
+    /// let result = Pipeline::from_values(lines)
+    ///     .apply(ParseNumber)
+    ///     .run_with_tagged(|v| numbers.push(v.value), |tagged| bad.extend(tagged.take(&BAD).into_iter().map(|v| v.value)))?;
+    /// assert_eq!((numbers, bad), (vec![1, 3], vec!["x".to_string()]));
+    /// assert!(result.tagged().is_empty());
+    /// # Ok::<(), dofn::Error>(())
+    /// ```
+    pub fn run_with_tagged(
+        self,
+        mut sink: impl FnMut(WindowedValue<T>),
+        tagged: impl FnMut(&mut TaggedOutputs),
+    ) -> Result<PipelineResult<T>, Error> {
         let mut batch = Vec::new();
-        let summary = self.drive(|root| {
-            let step = root.step(&mut batch)?;
-            batch.drain(..).for_each(&mut sink);
-            Ok(step)
-        })?;
+        let summary = self.drive(
+            |root| {
+                let step = root.step(&mut batch)?;
+                batch.drain(..).for_each(&mut sink);
+                Ok(step)
+            },
+            tagged,
+        )?;
         Ok(PipelineResult { outputs: MainOutputs::default(), tagged: summary.tagged, metrics: summary.metrics })
     }
 
-    /// Runs `step` on the pipeline's last node until the input ends, then finishes the nodes.
+    /// Runs `step` on the pipeline's last node until the input ends, handing each step's tagged outputs to
+    /// `tagged` (and keeping what it leaves), then finishes the nodes.
     fn drive(
         mut self,
         mut step: impl FnMut(&mut dyn Node<T>) -> Result<Option<Step>, Error>,
+        mut tagged: impl FnMut(&mut TaggedOutputs),
     ) -> Result<Summary, Error> {
         if let Some(error) = self.error {
             return Err(error);
         }
         self.root = windowed(self.root, self.assign.take());
         let mut summary = Summary::default();
+        let mut step_tagged = TaggedOutputs::default();
         let result = loop {
-            match step(self.root.as_mut()) {
+            let stepped = step(self.root.as_mut());
+            self.root.take_tagged(&mut step_tagged);
+            if !step_tagged.is_empty() {
+                tagged(&mut step_tagged);
+                summary.tagged.append(std::mem::take(&mut step_tagged));
+            }
+            match stepped {
                 Ok(Some(_)) => {}
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(e),
@@ -513,6 +570,8 @@ impl<T: Send + 'static> Node<T> for Source<T> {
         self.processing_time
     }
 
+    fn take_tagged(&mut self, _into: &mut TaggedOutputs) {}
+
     fn step(&mut self, out: &mut Vec<WindowedValue<T>>) -> Result<Option<Step>, Error> {
         match &mut self.kind {
             SourceKind::Bounded(fill) => {
@@ -696,6 +755,16 @@ impl<T: Send + 'static> Node<T> for Windowing<T> {
     fn processing_time_start(&self) -> Instant {
         self.upstream.processing_time_start()
     }
+
+    fn take_tagged(&mut self, into: &mut TaggedOutputs) {
+        self.upstream.take_tagged(into);
+        self.own_tagged(into);
+    }
+}
+
+impl<T> Windowing<T> {
+    /// A windowing node makes no tagged outputs.
+    fn own_tagged(&mut self, _into: &mut TaggedOutputs) {}
 }
 
 /// A DoFn applied to the elements of its upstream.
@@ -705,6 +774,12 @@ struct Stage<F: DoFn> {
     buffer: Vec<WindowedValue<F::Input>>,
     /// The windows to assign to the upstream's elements first, if any.
     assign: Option<Assign<F::Input>>,
+}
+
+impl<F: DoFn> Stage<F> {
+    fn own_tagged(&mut self, into: &mut TaggedOutputs) {
+        into.append(self.executor.take_tagged());
+    }
 }
 
 impl<F: DoFn> Node<F::Output> for Stage<F> {
@@ -731,6 +806,11 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
     fn processing_time_start(&self) -> Instant {
         self.upstream.processing_time_start()
     }
+
+    fn take_tagged(&mut self, into: &mut TaggedOutputs) {
+        self.upstream.take_tagged(into);
+        self.own_tagged(into);
+    }
 }
 
 /// The end of a pipeline that could not be built; [`Pipeline::run`] reports its error.
@@ -749,6 +829,7 @@ impl<T> Node<T> for Failed<T> {
     fn processing_time_start(&self) -> Instant {
         Instant::EPOCH
     }
+    fn take_tagged(&mut self, _into: &mut TaggedOutputs) {}
 }
 
 #[cfg(test)]

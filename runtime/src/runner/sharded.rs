@@ -82,6 +82,7 @@ struct Done<I, O> {
     /// The elements vector, emptied, for the next step.
     elements: Vec<WindowedValue<I>>,
     outputs: Vec<WindowedValue<O>>,
+    tagged: TaggedOutputs,
     output_watermark: Instant,
     result: Result<(), Error>,
 }
@@ -119,8 +120,9 @@ struct InFlight<O> {
     /// How many elements the step had (no more steps are handed out while those in flight hold
     /// [`ELEMENTS_AHEAD`]).
     elements: usize,
-    /// Shard 0's outputs in the step, its output watermark after it, and how it ended.
+    /// Shard 0's outputs in the step (main and tagged), its output watermark after it, and how it ended.
     local: Vec<WindowedValue<O>>,
+    local_tagged: TaggedOutputs,
     watermark: Instant,
     result: Result<(), Error>,
 }
@@ -168,6 +170,8 @@ pub(crate) struct Sharded<F: DoFn> {
     local_hint: usize,
     /// The windows to assign to each shard's elements first (by the shard's thread), if any.
     assign: Option<Assign<F::Input>>,
+    /// The tagged outputs of the steps passed on, shard by shard within each step, until taken.
+    tagged: TaggedOutputs,
     finished: bool,
 }
 
@@ -216,6 +220,7 @@ impl<F: DoFn> Sharded<F> {
             spare_local: Vec::new(),
             local_hint: 0,
             assign,
+            tagged: TaggedOutputs::default(),
             finished: false,
         })
     }
@@ -231,7 +236,8 @@ fn work<F: DoFn>(
         match command {
             Command::Step(Work { mut elements, mut outputs, time }) => {
                 let result = executor.run_step(&mut elements, assign.as_ref(), time, &mut outputs);
-                let done = Done { elements, outputs, output_watermark: executor.output_watermark(), result };
+                let output_watermark = executor.output_watermark();
+                let done = Done { elements, outputs, tagged: executor.take_tagged(), output_watermark, result };
                 if replies.send(Reply::Stepped(done)).is_err() {
                     return;
                 }
@@ -291,18 +297,20 @@ impl<F: DoFn> Sharded<F> {
                 }
             }
         }
-        let Some(InFlight { time, local, mut watermark, result, .. }) = self.in_flight.pop_front() else {
+        let Some(InFlight { time, local, local_tagged, mut watermark, result, .. }) = self.in_flight.pop_front() else {
             return self.upstream_error.take().map_or(Ok(None), Err);
         };
         let mut first_error = result.err();
         // Shard 0's outputs come first, then each worker's.
         self.local_hint = local.len();
         sink.take(local, &mut self.spare_local);
+        self.tagged.append(local_tagged);
         for worker in &mut self.workers {
             match receive(&worker.replies) {
                 Ok(Reply::Stepped(done)) => {
                     worker.hint = done.outputs.len();
                     sink.take(done.outputs, &mut worker.spare_outputs);
+                    self.tagged.append(done.tagged);
                     worker.spare_elements.push(done.elements);
                     watermark = watermark.min(done.output_watermark);
                     if let Err(e) = done.result {
@@ -361,7 +369,8 @@ impl<F: DoFn> Sharded<F> {
         // (Emptied, unless the step failed before processing it; the run ends then.)
         self.buffer.clear();
         let watermark = self.local.output_watermark();
-        self.in_flight.push_back(InFlight { time, elements, local, watermark, result });
+        let local_tagged = self.local.take_tagged();
+        self.in_flight.push_back(InFlight { time, elements, local, local_tagged, watermark, result });
         Ok(true)
     }
 }
@@ -406,6 +415,11 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         self.upstream.processing_time_start()
     }
 
+    fn take_tagged(&mut self, into: &mut TaggedOutputs) {
+        self.upstream.take_tagged(into);
+        into.append(std::mem::take(&mut self.tagged));
+    }
+
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
         // Torn down and reporting even after an upstream stage failed to; the first error wins.
         let upstream = self.upstream.finish(summary);
@@ -415,6 +429,7 @@ impl<F: DoFn> Node<F::Output> for Sharded<F> {
         self.finished = true;
         let mut metrics = self.local.metrics();
         let mut result = self.local.teardown();
+        summary.tagged.append(std::mem::take(&mut self.tagged));
         summary.tagged.append(self.local.take_tagged());
         for worker in &mut self.workers {
             if worker.commands.send(Command::Finish).is_err() {
