@@ -448,7 +448,11 @@ impl<'a> Wiring<'a> {
                     Role::ProcessElement => quote!(<Self as ::dofn::DoFn>::key_of(__dofn_element)),
                     _ => quote!(__dofn_key),
                 };
-                checked(ty, quote!(#tr<'_, <Self as ::dofn::DoFn>::Key>), key)
+                // (The key type spanned like the parameter: on unkeyed input, where it cannot be named, the
+                // error points here, where the key is asked for.)
+                let (first, _) = span_range(ty);
+                let key_ty = quote_spanned!(first=> <Self as ::dofn::DoFn>::Key);
+                checked(ty, quote!(#tr<'_, #key_ty>), key)
             }
             ParamKind::Timestamp => quote!(::dofn::Timestamp(__dofn_timestamp)),
             ParamKind::Window { by_ref: true } => quote!(&__dofn_window),

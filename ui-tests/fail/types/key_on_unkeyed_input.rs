@@ -1,5 +1,5 @@
 // A stateless DoFn that asks for the key needs keyed input too: the error says why (once on the input type,
-// and again where the key is taken from the element).
+// and again on the `Key` parameter that asks for it).
 use dofn::prelude::*;
 
 #[dofn]
