@@ -227,7 +227,7 @@ fn check_callback_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
             _ => continue,
         };
         if resolve(decls, kind, id).is_none() {
-            if !decls.poisoned[kind as usize] && !decls.is_broken(kind, &id.value()) {
+            if !decls.covers_unknown(kind, &id.value()) {
                 cx.error(id.span(), unknown_id(decls, kind, id, true));
             }
             m.rejected = true;
@@ -325,7 +325,7 @@ fn check_param_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
             let ParamKind::Id { kind, id, index, .. } = &mut p.kind else { continue };
             *index = resolve(decls, *kind, id);
             if index.is_none() {
-                if !decls.poisoned[*kind as usize] && !decls.is_broken(*kind, &id.value()) {
+                if !decls.covers_unknown(*kind, &id.value()) {
                     cx.error(id.span(), unknown_id(decls, *kind, id, false));
                 }
                 p.rejected = true;

@@ -51,6 +51,12 @@ impl Declarations {
         self.broken.iter().any(|(k, b)| *k == kind && b.value() == id)
     }
 
+    /// Whether the impl's use of an undeclared `id` of `kind` goes unreported: the struct's error about a
+    /// malformed declaration covers it (that declaration's id, or one that could not be read).
+    pub(crate) fn covers_unknown(&self, kind: IdKind, id: &str) -> bool {
+        self.poisoned[kind as usize] || self.is_broken(kind, id)
+    }
+
     /// The declarations of `kind`, in field order.
     pub(crate) fn of(&self, kind: IdKind) -> Vec<&WireDecl> {
         self.decls.iter().filter(|d| d.kind == kind).collect()
