@@ -44,9 +44,12 @@ use crate::context::{TaggedOutputs, TimestampedValue, WindowedValue};
 use crate::dofn::DoFn;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::runner::Executor;
+use crate::runner::{Executor, scripted_clock, scripted_watermark};
 use crate::time::{Duration, Instant};
 use crate::window::{WindowFn, WindowingStrategy};
+
+/// How errors name the harness when it is asked to move time back.
+const HARNESS: &str = "the harness";
 
 /// One scripted step of a [`TestStream`].
 #[derive(Clone, Debug, PartialEq)]
@@ -230,12 +233,7 @@ impl<F: DoFn> Harness<F> {
     /// Timers set to a time the watermark had already passed fire too, even if the watermark stays where it
     /// is. A watermark never moves back: an earlier one is an error ([`Error::Source`]).
     pub fn advance_watermark_to(&mut self, watermark: Instant) -> Result<Vec<WindowedValue<F::Output>>, Error> {
-        let at = self.executor.input_watermark();
-        if watermark < at {
-            return Err(Error::Source {
-                message: format!("the harness moves the watermark back, from {at} to {watermark}"),
-            });
-        }
+        let watermark = scripted_watermark(HARNESS, self.executor.input_watermark(), watermark)?;
         self.step(|ex| ex.advance_watermark(watermark))
     }
 
@@ -247,13 +245,7 @@ impl<F: DoFn> Harness<F> {
     /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired. A negative
     /// `by` is an error ([`Error::Source`]).
     pub fn advance_processing_time(&mut self, by: Duration) -> Result<Vec<WindowedValue<F::Output>>, Error> {
-        let at = self.executor.processing_time();
-        if by.millis() < 0 {
-            return Err(Error::Source {
-                message: format!("the harness moves the processing time back, by {by} from {at}"),
-            });
-        }
-        let to = at + by;
+        let to = scripted_clock(HARNESS, self.executor.processing_time(), by)?;
         self.step(|ex| ex.advance_processing_time(to))
     }
 

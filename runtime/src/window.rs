@@ -318,7 +318,7 @@ impl WindowingStrategy {
 }
 
 /// The error for a negative allowed lateness.
-pub(crate) fn negative_lateness(lateness: Duration) -> String {
+fn negative_lateness(lateness: Duration) -> String {
     format!("the allowed lateness must not be negative, got {lateness}")
 }
 

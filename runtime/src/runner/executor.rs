@@ -188,15 +188,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         match self.running.take() {
             _ if self.panic_site.is_some() => {}
             Some(Running::Timer(e, firing)) => {
-                let (id, tag) = match self.backend.get(e.rec) {
-                    Some(record) if e.tag != PLAIN => {
-                        let family = &record.timers.families()[e.timer as usize];
-                        let tag = family.slots.get(e.tag as usize).map_or(String::new(), |s| s.0.to_string());
-                        (F::TIMER_FAMILIES[e.timer as usize].id, tag)
-                    }
-                    _ => (F::TIMERS.get(e.timer as usize).map_or("", |t| t.id), String::new()),
-                };
-                self.note_panic(timer_method(id, e.tag, &tag), e.rec, Some(firing));
+                if let Some(record) = self.backend.get(e.rec) {
+                    let (id, tag) = timer_name::<F>(record.timers, &e);
+                    let method = timer_method(id, e.tag, tag);
+                    self.note_panic(method, e.rec, Some(firing));
+                }
             }
             Some(Running::Expiration(rec, window)) => {
                 self.note_panic("on_window_expiration".into(), rec, Some(window.max_timestamp()));
@@ -684,13 +680,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         };
         let env =
             TimerEnv { event_time, input_timestamp, processing_time: self.processing_time, expiry, skew: self.skew };
-        let (id, tag): (&'static str, &str) = if e.tag == PLAIN {
-            (F::TIMERS[e.timer as usize].id, "")
-        } else {
-            let family = &mut record.timers.families()[e.timer as usize];
-            family.firing_now = Some(e.tag);
-            (F::TIMER_FAMILIES[e.timer as usize].id, &family.slots[e.tag as usize].0)
-        };
+        if e.tag != PLAIN {
+            record.timers.families()[e.timer as usize].firing_now = Some(e.tag);
+        }
+        let (id, tag) = timer_name::<F>(record.timers, &e);
         let tag: Box<str> = tag.into();
         let mut cx = TimerContext::new(
             id,
@@ -766,6 +759,16 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 enum Running {
     Timer(Entry, Instant),
     Expiration(RecordId, Window),
+}
+
+/// The id of the timer of queue entry `e`, and its tag (empty for a plain timer).
+fn timer_name<'t, F: DoFn>(timers: &'t mut F::Timers, e: &Entry) -> (&'static str, &'t str) {
+    if e.tag == PLAIN {
+        (F::TIMERS[e.timer as usize].id, "")
+    } else {
+        let family = &timers.families()[e.timer as usize];
+        (F::TIMER_FAMILIES[e.timer as usize].id, family.slots.get(e.tag as usize).map_or("", |s| &*s.0))
+    }
 }
 
 /// How errors name a timer callback.

@@ -12,7 +12,7 @@ use crate::runner::outputs::{MainOutputs, Parts};
 use crate::runner::sharded::Sharded;
 use crate::testing::{TestEvent, TestStream};
 use crate::time::{Duration, Instant};
-use crate::window::{Window, WindowFn, WindowingStrategy, negative_lateness};
+use crate::window::{Window, WindowFn, WindowingStrategy};
 
 /// The times after one step of a node: its output watermark and the processing-time clock.
 #[derive(Clone, Copy, Debug)]
@@ -229,9 +229,11 @@ impl<T: Send + 'static> Pipeline<T> {
     /// sets a valid one: the first invalid setting is the one reported).
     pub fn with_allowed_lateness(mut self, lateness: Duration) -> Self {
         self.strategy.allowed_lateness = lateness;
-        if self.error.is_none() && lateness.millis() < 0 {
-            self.error =
-                Some(Error::Windowing { method: "with_allowed_lateness", message: negative_lateness(lateness) });
+        // (The window function was checked by `window_into`.)
+        if self.error.is_none()
+            && let Err(message) = self.strategy.validate()
+        {
+            self.error = Some(Error::Windowing { method: "with_allowed_lateness", message });
         }
         self
     }
@@ -477,6 +479,9 @@ enum SourceKind<T> {
     },
 }
 
+/// How errors name a test stream that moves time back.
+const TEST_STREAM: &str = "the test stream";
+
 /// The most workers [`Pipeline::with_workers`] takes: each is a thread, with a DoFn and tables of its own.
 pub const MAX_WORKERS: usize = 1024;
 
@@ -538,21 +543,19 @@ impl<T: Send + 'static> Source<T> {
     }
 }
 
-/// A test stream's watermark after an advance to `to`: a script that moves it back is wrong (as in Beam,
-/// whose `TestStream` rejects it).
-fn scripted_watermark(at: Instant, to: Instant) -> Result<Instant, Error> {
+/// The watermark after `driver` (a test stream, the harness) advances it from `at` to `to`: a script that
+/// moves it back is wrong (as in Beam, whose `TestStream` rejects it).
+pub(crate) fn scripted_watermark(driver: &str, at: Instant, to: Instant) -> Result<Instant, Error> {
     if to < at {
-        return Err(Error::Source { message: format!("the test stream moves the watermark back, from {at} to {to}") });
+        return Err(Error::Source { message: format!("{driver} moves the watermark back, from {at} to {to}") });
     }
     Ok(to)
 }
 
-/// A test stream's processing time after an advance by `by`, which must not be negative.
-fn scripted_clock(at: Instant, by: Duration) -> Result<Instant, Error> {
+/// The processing time after `driver` advances it from `at` by `by`, which must not be negative.
+pub(crate) fn scripted_clock(driver: &str, at: Instant, by: Duration) -> Result<Instant, Error> {
     if by.millis() < 0 {
-        return Err(Error::Source {
-            message: format!("the test stream moves the processing time back, by {by} from {at}"),
-        });
+        return Err(Error::Source { message: format!("{driver} moves the processing time back, by {by} from {at}") });
     }
     Ok(at + by)
 }
@@ -590,20 +593,22 @@ impl<T: Send + 'static> Node<T> for Source<T> {
                     // elements, then advances its clock and watermark, as it would in two steps, with one
                     // bundle and one hand-off between threads instead of two.
                     match events.next_if(|e| !matches!(e, TestEvent::Elements(_))) {
-                        Some(TestEvent::Watermark(t)) => self.watermark = scripted_watermark(self.watermark, t)?,
+                        Some(TestEvent::Watermark(t)) => {
+                            self.watermark = scripted_watermark(TEST_STREAM, self.watermark, t)?
+                        }
                         Some(TestEvent::ProcessingTime(d)) => {
-                            self.processing_time = scripted_clock(self.processing_time, d)?;
+                            self.processing_time = scripted_clock(TEST_STREAM, self.processing_time, d)?;
                         }
                         _ => {}
                     }
                     Ok(Some(self.step_time()))
                 }
                 Some(TestEvent::Watermark(t)) => {
-                    self.watermark = scripted_watermark(self.watermark, t)?;
+                    self.watermark = scripted_watermark(TEST_STREAM, self.watermark, t)?;
                     Ok(Some(self.step_time()))
                 }
                 Some(TestEvent::ProcessingTime(d)) => {
-                    self.processing_time = scripted_clock(self.processing_time, d)?;
+                    self.processing_time = scripted_clock(TEST_STREAM, self.processing_time, d)?;
                     Ok(Some(self.step_time()))
                 }
                 None => Ok(self.end()),
@@ -758,13 +763,7 @@ impl<T: Send + 'static> Node<T> for Windowing<T> {
 
     fn take_tagged(&mut self, into: &mut TaggedOutputs) {
         self.upstream.take_tagged(into);
-        self.own_tagged(into);
     }
-}
-
-impl<T> Windowing<T> {
-    /// A windowing node makes no tagged outputs.
-    fn own_tagged(&mut self, _into: &mut TaggedOutputs) {}
 }
 
 /// A DoFn applied to the elements of its upstream.
@@ -774,12 +773,6 @@ struct Stage<F: DoFn> {
     buffer: Vec<WindowedValue<F::Input>>,
     /// The windows to assign to the upstream's elements first, if any.
     assign: Option<Assign<F::Input>>,
-}
-
-impl<F: DoFn> Stage<F> {
-    fn own_tagged(&mut self, into: &mut TaggedOutputs) {
-        into.append(self.executor.take_tagged());
-    }
 }
 
 impl<F: DoFn> Node<F::Output> for Stage<F> {
@@ -809,7 +802,7 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
 
     fn take_tagged(&mut self, into: &mut TaggedOutputs) {
         self.upstream.take_tagged(into);
-        self.own_tagged(into);
+        into.append(self.executor.take_tagged());
     }
 }
 
