@@ -350,8 +350,8 @@ impl Clocked {
     }
 
     #[on_timer("later")]
-    fn on_later(&self, cx: &mut TimerContext<String>, Timestamp(t): Timestamp) {
-        cx.output(format!("fired at {}", t.millis()));
+    fn on_later(&self, cx: &mut TimerContext<String>) {
+        cx.output(format!("fired at {}", cx.firing_timestamp().millis()));
     }
 }
 

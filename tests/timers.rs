@@ -309,6 +309,56 @@ fn output_timestamps_hold_the_output_watermark_until_the_timer_fires() {
     assert_eq!(values(&out), ["free"]);
 }
 
+/// An event-time timer with an earlier output timestamp, and a processing-time timer; each callback outputs
+/// its `Timestamp` parameter, `cx.timestamp()` and `cx.firing_timestamp()`.
+#[dofn]
+#[derive(Clone, Default)]
+struct Stamps {
+    #[timer_id("event")]
+    event: TimerSpec<EventTime>,
+    #[timer_id("clock")]
+    clock: TimerSpec<ProcessingTime>,
+}
+
+#[dofn]
+impl Stamps {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, ()), (&'static str, i64, i64, i64)>,
+        #[timer_id("event")] event: &mut Timer,
+        #[timer_id("clock")] clock: &mut Timer,
+    ) {
+        let ts = cx.timestamp();
+        event.with_output_timestamp(ts + Duration::from_millis(5)).set(ts + Duration::from_millis(50));
+        clock.offset(Duration::from_secs(60)).set_relative();
+    }
+
+    #[on_timer("event")]
+    fn on_event(&self, cx: &mut TimerContext<(&'static str, i64, i64, i64)>, Timestamp(t): Timestamp) {
+        cx.output(("event", t.millis(), cx.timestamp().millis(), cx.firing_timestamp().millis()));
+    }
+
+    #[on_timer("clock")]
+    fn on_clock(&self, cx: &mut TimerContext<(&'static str, i64, i64, i64)>, Timestamp(t): Timestamp) {
+        cx.output(("clock", t.millis(), cx.timestamp().millis(), cx.firing_timestamp().millis()));
+    }
+}
+
+#[test]
+fn a_timer_callbacks_timestamp_is_its_output_timestamp_and_the_firing_time_is_on_the_context() {
+    // As Beam's `@Timestamp` in `@OnTimer`: the output timestamp (15 here, where the timer fires at 60), not
+    // the firing time; a processing-time timer's is an event time too (by default the timestamp of the
+    // element that set it, 10), not a clock reading.
+    let mut h = Harness::new(Stamps::default(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, ()), ms(10))]).unwrap();
+    h.advance_watermark_to(ms(30)).unwrap();
+    let out = h.advance_processing_time(Duration::from_secs(60)).unwrap();
+    assert_eq!(values(&out), [("clock", 10, 10, 60_000)]);
+    let out = h.advance_watermark_to(ms(61)).unwrap();
+    assert_eq!(values(&out), [("event", 15, 15, 60)]);
+}
+
 /// Timers in a family, tagged by the element's value; the callback outputs the tag.
 #[dofn]
 #[derive(Clone, Default)]

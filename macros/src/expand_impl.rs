@@ -340,7 +340,7 @@ impl<'a> Wiring<'a> {
                 }
             }
             Role::OnTimer(_) | Role::OnTimerFamily(_) if uses(&|k| matches!(k, ParamKind::Timestamp)) => {
-                prelude.push(quote!(let __dofn_timestamp = __dofn_cx.firing_timestamp();));
+                prelude.push(quote!(let __dofn_timestamp = __dofn_cx.timestamp();));
             }
             _ => {}
         }

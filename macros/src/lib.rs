@@ -50,7 +50,7 @@ use crate::ctxt::Ctxt;
 /// | method attribute | called | may take |
 /// |---|---|---|
 /// | `#[process_element]` (exactly one) | for each element | `&mut ProcessContext<I, O>` (required: it gives the DoFn's input `I` and output `O`), `Element<&I>`, `Key<&K>`, `Timestamp`, `Window`, state, timers, timer families |
-/// | `#[on_timer("id")]` (one per timer) | when the timer fires | `&mut TimerContext<O>`, `Key<&K>`, `Timestamp` (the firing time), `Window`, state, timers, timer families |
+/// | `#[on_timer("id")]` (one per timer) | when the timer fires | `&mut TimerContext<O>`, `Key<&K>`, `Timestamp` (the timer's output timestamp, as `cx.timestamp()`; the firing time is `cx.firing_timestamp()`), `Window`, state, timers, timer families |
 /// | `#[on_timer_family("id")]` (one per family) | when a timer of the family fires | as `#[on_timer]`, and `TimerTag` |
 /// | `#[on_window_expiration]` | when a window expires, before its state is cleared | `&mut ExpirationContext<O>`, `Key<&K>`, `Window`, state |
 /// | `#[setup]`, `#[teardown]` | once per DoFn instance | nothing |

@@ -8,7 +8,7 @@
 //! | `&mut BundleContext<O>` | `#[finish_bundle]` | output with an explicit timestamp and window |
 //! | [`Element<&I>`] | `#[process_element]` | the element |
 //! | [`Key<&K>`] | every keyed method | the key |
-//! | [`Timestamp`] | `#[process_element]`, timer callbacks | the element's timestamp, or the firing time |
+//! | [`Timestamp`] | `#[process_element]`, timer callbacks | the element's timestamp, or the timer's output timestamp |
 //! | [`Window`] or `&Window` | every per-window method | the window |
 //! | [`TimerTag`] | `#[on_timer_family]` | the tag of the firing timer |
 
@@ -410,12 +410,15 @@ impl<'a, O> TimerContext<'a, O> {
         self.domain
     }
 
-    /// The time the timer was set for.
+    /// The time the timer was set for: an event time or a processing time, by the timer's domain (Beam's
+    /// `fireTimestamp()`).
     pub fn firing_timestamp(&self) -> Instant {
         self.firing
     }
 
-    /// The timer's output timestamp: the default timestamp of outputs.
+    /// The timer's output timestamp, an event time: the default timestamp of outputs (Beam's `timestamp()`).
+    /// Without `with_output_timestamp`, an event-time timer's is its firing time, a processing-time timer's
+    /// the timestamp of the element (or the output timestamp of the timer) whose callback set it.
     pub fn timestamp(&self) -> Instant {
         self.emit.timestamp
     }
@@ -480,8 +483,9 @@ pub struct Element<T>(pub T);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key<T>(pub T);
 
-/// The element's timestamp in `#[process_element]`, or the firing time in a timer callback, as a parameter:
-/// `Timestamp(ts): Timestamp`.
+/// The element's timestamp in `#[process_element]`, or the timer's output timestamp in a timer callback (as
+/// Beam's `@Timestamp`; the same as `cx.timestamp()`, where `cx.firing_timestamp()` is the time the timer
+/// was set for), as a parameter: `Timestamp(ts): Timestamp`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timestamp(pub Instant);
 
