@@ -158,7 +158,59 @@ fn a_user_error_fails_the_run_and_names_dofn_method_key_window_and_time() {
         "error in `process_element` of DoFn `Picky`, key \"bob\", window [1970-01-01T00:00:00.000Z, \
          1970-01-01T00:00:01.000Z), at 1970-01-01T00:00:00.002Z: odd value 3"
     );
-    assert!(std::error::Error::source(&err).is_some_and(|s| s.to_string() == "odd value 3"));
+    // The user's message is in the error's own: the source chain does not repeat it, and the user's error
+    // is in the variant.
+    assert!(std::error::Error::source(&err).is_none());
+    let Error::User { source, .. } = &err else { panic!("a user error: {err:?}") };
+    assert_eq!(source.to_string(), "odd value 3");
+}
+
+/// An error with a cause of its own.
+#[derive(Debug)]
+struct Lookup(std::num::ParseIntError);
+
+impl std::fmt::Display for Lookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("lookup failed")
+    }
+}
+
+impl std::error::Error for Lookup {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Parses its value as a number, failing with a [`Lookup`] error.
+#[dofn]
+#[derive(Clone, Default)]
+struct Parse;
+
+#[dofn]
+impl Parse {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<&'static str, i32>) -> Result<(), Lookup> {
+        cx.output(cx.element().parse().map_err(Lookup)?);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_user_errors_chain_of_causes_follows_the_error_and_shows_each_message_once() {
+    let err = Pipeline::from_values([("x", ms(1))]).apply(Parse).run().expect_err("`x` is not a number");
+    let mut chain = vec![err.to_string()];
+    let mut next = std::error::Error::source(&err);
+    while let Some(cause) = next {
+        chain.push(cause.to_string());
+        next = cause.source();
+    }
+    assert_eq!(
+        chain,
+        [
+            "error in `process_element` of DoFn `Parse`, window GlobalWindow, at 1970-01-01T00:00:00.001Z: lookup failed",
+            "invalid digit found in string"
+        ]
+    );
 }
 
 #[test]

@@ -44,6 +44,7 @@ impl fmt::Display for Site {
 
 /// Why a timer could not be set.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TimerError {
     /// An event-time timer was set to fire after its window expires.
     FiringAfterExpiry {
@@ -186,11 +187,14 @@ impl fmt::Display for Error {
     }
 }
 
+/// The message of a user's error (or of a [`TimerError`]) is part of this error's own message, so `source()`
+/// goes on from the error *behind* it, as `std::io::Error` does for a custom error: printing the chain
+/// (`anyhow`'s `{:#}`, say) shows each message once. The user's error itself is in the variant's field.
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::User { source, .. } => Some(source.as_ref()),
-            Error::Timer { error, .. } => Some(error),
+            Error::User { source, .. } => source.source(),
+            Error::Timer { error, .. } => error.source(),
             _ => None,
         }
     }
