@@ -133,7 +133,7 @@ fn a_stateful_dofn_on_merging_windows_is_rejected_before_any_element() {
     };
     let msg = err.to_string();
     assert!(msg.starts_with("cannot apply DoFn `Collect`: it is stateful"), "{msg}");
-    assert!(msg.contains("merging windows"), "{msg}");
+    assert!(msg.contains("merging windows (session windows with a gap of 10s)"), "{msg}");
     // Through a pipeline, too: the run fails before processing anything.
     let result = Pipeline::from_values([(("a", 1u32), ms(1))])
         .window_into(WindowFn::sessions(Duration::from_secs(10)))

@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 use crate::state::StateRecord;
 use crate::time::{Duration, Instant};
 use crate::timer::{Queued, TimeDomain, TimerEnv, TimerRecord, TimerSlot};
-use crate::window::{Window, WindowingStrategy};
+use crate::window::{Window, WindowFn, WindowingStrategy};
 
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
 use super::pipeline::{Assign, Step};
@@ -832,13 +832,16 @@ fn next(seq: &mut u64) -> u64 {
 fn check_applicable<F: DoFn>(strategy: &WindowingStrategy) -> Result<(), Error> {
     strategy.validate().map_err(|message| Error::Construction { dofn: F::NAME, message })?;
     if F::is_stateful() && strategy.window_fn.is_merging() {
+        let windows = match strategy.window_fn {
+            WindowFn::Sessions { gap } => format!("session windows with a gap of {gap}"),
+            _ => "merging windows".to_string(),
+        };
         return Err(Error::Construction {
             dofn: F::NAME,
             message: format!(
-                "it is stateful, and stateful DoFns cannot run on merging windows ({:?}): state is kept per \
+                "it is stateful, and stateful DoFns cannot run on merging windows ({windows}): state is kept per \
                  window, and merging windows would have to merge it. Window the input with fixed, sliding or \
-                 global windows",
-                strategy.window_fn
+                 global windows"
             ),
         });
     }
