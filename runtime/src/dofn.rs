@@ -11,9 +11,11 @@ use crate::timer::{TimerEnv, TimerInfo, TimerRecord};
 
 /// A DoFn: per-element processing with optional state, timers and lifecycle methods.
 ///
-/// Implemented by `#[dofn]` on the impl block of a `#[dofn]` struct; writing it by hand is possible but the
-/// macro checks every id and type for you. The runner calls these methods with Beam's semantics: see
-/// [`runner`](crate::runner).
+/// Implemented by `#[dofn]` on the impl block of a `#[dofn]` struct, which checks every id and type and
+/// generates the state and timer records it names: implement it that way. Its methods and the types they take
+/// (`TimerEnv`, the `State` and `Timers` records) are the interface between that generated code and the
+/// runner, and may change with any release; use the trait to name a DoFn in a bound (`F: DoFn`), not to
+/// write one by hand. The runner calls these methods with Beam's semantics: see [`runner`](crate::runner).
 pub trait DoFn: Clone + Send + 'static {
     /// The input element type: a `(key, value)` pair for a stateful DoFn.
     type Input: Send + 'static;

@@ -34,6 +34,8 @@ impl Metrics {
     }
 }
 
+/// One line of the counters that depend on the input alone; `bundles` is left out, since it depends on the
+/// number of workers as well (each runs its own bundles).
 impl fmt::Display for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

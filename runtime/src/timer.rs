@@ -294,6 +294,11 @@ enum OutputChoice {
 
 /// A handle to one timer of the current key and window, passed to a method as `&mut Timer`.
 ///
+/// The settings made on a handle ([`Timer::offset`], [`Timer::align`], [`Timer::with_output_timestamp`],
+/// [`Timer::with_no_output_timestamp`]) stay on it for the rest of the call, as on Beam's `Timer`: a later
+/// [`Timer::set`] or [`Timer::set_relative`] through the same handle uses them too (set them again to change
+/// them). Each call of a method gets a fresh handle, with none of them.
+///
 /// ```
 /// # use dofn::prelude::*;
 /// # fn example(expiry: &mut Timer, stale: &mut Timer, window: Window) {

@@ -35,6 +35,9 @@ mod sharded;
 mod split;
 
 pub use crate::metrics::Metrics;
+// The state backend is internal for now: no public API takes a backend, and `RecordId` cannot be made
+// outside the crate. It stays reachable (hidden) for the `state_table` benchmark.
+#[doc(hidden)]
 pub use backend::{InMemoryBackend, RecordId, RecordMut, StateBackend};
 pub use outputs::{MainOutputs, OutputsIter};
 pub use pipeline::{MAX_WORKERS, Pipeline, PipelineResult};

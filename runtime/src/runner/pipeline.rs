@@ -91,7 +91,13 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A bounded pipeline over values with their event timestamps, in the global window. The values are
-    /// read lazily, a bundle at a time.
+    /// read lazily, a bundle at a time.    ///
+    /// As in Beam's batch mode, time does not pass while the input is read: the watermark stays at the start
+    /// of time until the input ends, then moves to the end of time (every window expires, every event-time
+    /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
+    /// those pending when their window expires are dropped (counted in [`Metrics::timers_dropped`]). A DoFn
+    /// that buffers until a processing-time timer fires should also flush on an event-time timer (at the
+    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does.
     pub fn from_values<I>(values: I) -> Self
     where
         I: IntoIterator<Item = (T, Instant)>,
@@ -103,7 +109,13 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A bounded pipeline over timestamped values, in the global window. The values are read lazily, a
-    /// bundle at a time.
+    /// bundle at a time.    ///
+    /// As in Beam's batch mode, time does not pass while the input is read: the watermark stays at the start
+    /// of time until the input ends, then moves to the end of time (every window expires, every event-time
+    /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
+    /// those pending when their window expires are dropped (counted in [`Metrics::timers_dropped`]). A DoFn
+    /// that buffers until a processing-time timer fires should also flush on an event-time timer (at the
+    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does.
     pub fn from_timestamped<I>(values: I) -> Self
     where
         I: IntoIterator<Item = TimestampedValue<T>>,

@@ -14,9 +14,8 @@
 //! | [`Multimap<K, V>`] | `MultimapState` | a map from keys to several values |
 //!
 //! Reads reflect every earlier write to the same key and window, including writes made earlier in the same
-//! call. The in-memory runner keeps values as they are (they need only be `Send`); a durable or remote
-//! [backend](crate::runner::StateBackend) would need them serde-serialisable, so values that are make a
-//! DoFn ready for one.
+//! call. The in-memory runner keeps values as they are (they need only be `Send`); a durable or remote state
+//! store would need them serde-serialisable, so values that are make a DoFn ready for one.
 
 mod bag;
 mod combining;
