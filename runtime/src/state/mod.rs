@@ -36,6 +36,11 @@ pub use ordered_list::OrderedList;
 pub use set::Set;
 pub use value::Value;
 
+/// The bound on lookup keys of [`Map`], [`Set`] and [`Multimap`] (hashbrown's): a `&Q` finds an entry whose
+/// key is equivalent to it, so `map.get("ann")` works on a `Map<String, _>`. Every `Q` with `K: Borrow<Q>`
+/// has it; implement it to look up by another type without depending on hashbrown.
+pub use hashbrown::Equivalent;
+
 /// A kind of state cell: what a `#[state_id]` field's [`StateSpec`] names.
 ///
 /// Every cell starts empty ([`Default`]), can be cleared, and serialises with serde.
