@@ -672,6 +672,33 @@ fn multimap_round_trips() {
 // ---------------------------------------------------------------- every kind
 
 #[test]
+fn hash_based_cells_filled_the_same_way_iterate_in_the_same_order() {
+    // Each cell hashes with its own hasher; a randomly seeded one would give two cells filled the same way
+    // different orders (almost surely, with this many values), and a run a different order than the last.
+    fn filled<C: Default>(fill: impl Fn(&mut C, u32)) -> C {
+        let mut cell = C::default();
+        for i in 0..200 {
+            fill(&mut cell, i);
+        }
+        cell
+    }
+    let map = |m: &mut Map<String, u32>, i: u32| {
+        m.put(format!("key-{i}"), i);
+        if i.is_multiple_of(7) {
+            m.remove(format!("key-{}", i / 2).as_str());
+        }
+    };
+    let (a, b) = (filled(map), filled(map));
+    assert_eq!(a.entries().collect::<Vec<_>>(), b.entries().collect::<Vec<_>>());
+    let set = |s: &mut Set<u32>, i: u32| s.add(i.wrapping_mul(2_654_435_761));
+    let (a, b) = (filled(set), filled(set));
+    assert_eq!(a.read().collect::<Vec<_>>(), b.read().collect::<Vec<_>>());
+    let multimap = |m: &mut Multimap<u64, u32>, i: u32| m.put(u64::from(i % 50) << 40, i);
+    let (a, b) = (filled(multimap), filled(multimap));
+    assert_eq!(a.entries().collect::<Vec<_>>(), b.entries().collect::<Vec<_>>());
+}
+
+#[test]
 fn every_kind_clears_through_state_cell() {
     fn check<C: StateCell>(mut cell: C, fill: impl FnOnce(&mut C)) {
         assert!(is_empty_cell(&cell), "{} starts empty", C::KIND);

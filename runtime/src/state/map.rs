@@ -6,12 +6,13 @@ use hashbrown::Equivalent;
 use hashbrown::hash_map::{Entry, HashMap};
 use serde::{Deserialize, Serialize};
 
-use super::StateCell;
+use super::{CellHasher, StateCell};
 
 /// A cell holding a map from keys to values (Beam's `MapState`).
 ///
 /// Lookups take any borrowed form of the key, as [`HashMap`](std::collections::HashMap)'s do (a `&str` for a
-/// `String` key). Iteration order is unspecified.
+/// `String` key). Iteration order is unspecified, but the same in every run of a program that fills the map
+/// the same way (see [the module docs](crate::state#iteration-order)).
 ///
 /// ```
 /// use dofn::state::Map;
@@ -29,7 +30,7 @@ use super::StateCell;
     serialize = "K: Serialize + Eq + Hash, V: Serialize",
     deserialize = "K: Deserialize<'de> + Eq + Hash, V: Deserialize<'de>"
 ))]
-pub struct Map<K, V>(HashMap<K, V>);
+pub struct Map<K, V>(HashMap<K, V, CellHasher>);
 
 impl<K: Eq + Hash, V> Map<K, V> {
     /// Maps `key` to `value`, replacing any value `key` had.

@@ -5,12 +5,13 @@ use std::hash::Hash;
 use hashbrown::{Equivalent, HashSet};
 use serde::{Deserialize, Serialize};
 
-use super::StateCell;
+use super::{CellHasher, StateCell};
 
 /// A cell holding a set of values (Beam's `SetState`).
 ///
 /// Lookups take any borrowed form of the value (a `&str` for `String` values). Iteration order is
-/// unspecified.
+/// unspecified, but the same in every run of a program that fills the set the same way (see
+/// [the module docs](crate::state#iteration-order)).
 ///
 /// ```
 /// use dofn::state::Set;
@@ -24,7 +25,7 @@ use super::StateCell;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
 #[serde(bound(serialize = "T: Serialize + Eq + Hash", deserialize = "T: Deserialize<'de> + Eq + Hash"))]
-pub struct Set<T>(HashSet<T>);
+pub struct Set<T>(HashSet<T, CellHasher>);
 
 impl<T: Eq + Hash> Set<T> {
     /// Adds `value` (a value already present is kept).
