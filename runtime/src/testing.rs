@@ -181,7 +181,8 @@ impl<T> TestStream<T> {
 /// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one bundle and returns the
 /// main outputs it produced, in order. A bundle that fails returns the error, as a run would report it
 /// (naming the key, window, timer and times), and its outputs are dropped with it; the harness can be driven
-/// on from there. A panicking callback is not caught: it fails the test where it happens.
+/// on from there. A panicking callback is not caught: it fails the test where it happens (but for `#[teardown]`,
+/// whose panic [`Harness::teardown`] returns as [`Error::Panicked`], as a run does).
 pub struct Harness<F: DoFn> {
     executor: Executor<F>,
     window_fn: WindowFn,
@@ -280,7 +281,8 @@ impl<F: DoFn> Harness<F> {
         self.executor.take_tagged()
     }
 
-    /// Calls `#[teardown]`.
+    /// Calls `#[teardown]` (if the DoFn was set up); returns the DoFn's counters. Its error, or its panic as
+    /// [`Error::Panicked`], is returned as a run reports it.
     pub fn teardown(mut self) -> Result<Metrics, Error> {
         self.executor.teardown()?;
         Ok(self.executor.metrics())

@@ -229,15 +229,24 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result.map_err(|e| Error::User { site: self.site("finish_bundle".into(), None, None, None), source: e })
     }
 
-    /// Calls `#[teardown]` if the DoFn was set up (and did not panic).
+    /// Calls `#[teardown]` if the DoFn was set up (and did not panic). A panic in it becomes
+    /// [`Error::Panicked`] naming `teardown`, as a panic in any other callback does, so that the run reports it
+    /// and the other stages are still torn down.
     pub(crate) fn teardown(&mut self) -> Result<(), Error> {
         if !self.set_up || self.poisoned.is_some() {
             return Ok(());
         }
         self.set_up = false;
-        self.dofn
-            .teardown()
-            .map_err(|e| Error::User { site: self.site("teardown".into(), None, None, None), source: e })
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dofn.teardown()));
+        let site = self.site("teardown".into(), None, None, None);
+        match result {
+            Ok(result) => result.map_err(|e| Error::User { site, source: e }),
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                self.poisoned = Some((message.clone(), Some(site.clone())));
+                Err(Error::Panicked { dofn: F::NAME, message, site: Some(site) })
+            }
+        }
     }
 
     /// Runs `f` with the main outputs going straight to the end of `out`.
