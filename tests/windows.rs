@@ -220,10 +220,12 @@ fn windows_are_assigned_at_the_end_of_a_pipeline_and_reassigned_per_copy() {
     }
 }
 
-/// Keeps a value per key and window, and fails to report key "bad" when its window expires.
+/// Keeps a value per key and window; when the window expires, notes each key and its value in a shared log, and
+/// fails to report the keys "bad" and "worse".
 #[dofn]
 #[derive(Clone, Default)]
 struct FailingExpiry {
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     #[state_id("n")]
     n: StateSpec<Value<u32>>,
 }
@@ -231,27 +233,35 @@ struct FailingExpiry {
 #[dofn]
 impl FailingExpiry {
     #[process_element]
-    fn process(&self, _cx: &mut ProcessContext<(&'static str, u32), String>, #[state_id("n")] n: &mut Value<u32>) {
-        n.write(1);
+    fn process(&self, cx: &mut ProcessContext<(&'static str, u32), String>, #[state_id("n")] n: &mut Value<u32>) {
+        n.write(*cx.value());
     }
 
     #[on_window_expiration]
-    fn expired(&self, Key(k): Key<&&'static str>) -> Result<(), String> {
-        if *k == "bad" { Err(format!("cannot report {k}")) } else { Ok(()) }
+    fn expired(&self, Key(k): Key<&&'static str>, #[state_id("n")] n: &mut Value<u32>) -> Result<(), String> {
+        self.log.lock().unwrap().push(format!("{k}={:?}", n.read()));
+        if matches!(*k, "bad" | "worse") { Err(format!("cannot report {k}")) } else { Ok(()) }
     }
 }
 
 #[test]
 fn a_failed_expiration_names_key_and_window_and_the_windows_state_is_cleared_all_the_same() {
     let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(10)));
-    let mut h = Harness::new(FailingExpiry::default(), strategy).unwrap();
-    h.add_elements([(("good", 1), ms(1)), (("bad", 2), ms(2)), (("other", 3), ms(3)), (("later", 4), ms(12))]).unwrap();
-    assert_eq!(h.live_records(), 4);
+    let dofn = FailingExpiry::default();
+    let log = dofn.log.clone();
+    let mut h = Harness::new(dofn, strategy).unwrap();
+    let elements = [("good", 1), ("bad", 2), ("other", 3), ("worse", 4), ("last", 5)].map(|kv| (kv, ms(kv.1.into())));
+    h.add_elements(elements).unwrap();
+    h.add_elements([(("later", 6), ms(12))]).unwrap();
+    assert_eq!(h.live_records(), 6);
     let msg = h.advance_watermark_to(ms(10)).unwrap_err().to_string();
     assert!(msg.contains("on_window_expiration") && msg.contains("FailingExpiry"), "{msg}");
-    assert!(msg.contains("\"bad\"") && msg.contains("cannot report bad"), "{msg}");
+    assert!(msg.contains("\"bad\"") && msg.contains("cannot report bad"), "the first failure is reported: {msg}");
     assert!(msg.contains("window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:00.010Z)"), "{msg}");
+    // Every key of the window is reported, with its state, before any of it is cleared.
+    assert_eq!(*log.lock().unwrap(), ["good=Some(1)", "bad=Some(2)", "other=Some(3)", "worse=Some(4)", "last=Some(5)"]);
     assert_eq!(h.live_records(), 1, "the expired window's records are all gone; the next window's stays");
+    assert_eq!(h.metrics().windows_expired, 5);
 }
 
 #[test]

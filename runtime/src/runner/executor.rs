@@ -723,13 +723,22 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.after_call(result, Some(e.rec), true, || (timer_method(id, e.tag, &tag), window, firing))
     }
 
-    /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers (even
-    /// after a failed callback: nothing of an expired window is kept).
+    /// Expires `window` for every key: runs `#[on_window_expiration]` for each key, then clears the cells and
+    /// timers. A callback that fails does not keep the others from running (each key is told its window
+    /// expired); the first failure is returned, and nothing of the expired window is kept either way. (A panic
+    /// is different: as in any callback, it ends the DoFn's run, which runs nothing more.)
     fn expire_window(&mut self, window: Window) -> Result<(), Error> {
         let Some(records) = self.windows.remove(&window) else { return Ok(()) };
         let mut result = Ok(());
         if F::HAS_WINDOW_EXPIRATION {
-            result = records.iter().try_for_each(|&rec| self.call_window_expiration(rec, window));
+            // The bundle is started once for all keys: if that fails, no callback runs.
+            result = self.ensure_started();
+            if result.is_ok() {
+                for &rec in &records {
+                    let called = self.call_window_expiration(rec, window);
+                    result = result.and(called);
+                }
+            }
         }
         let metrics = &mut self.metrics;
         self.backend.remove_many(&records, |_, _, mut state, mut timers| {
@@ -749,8 +758,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result
     }
 
+    /// Runs `#[on_window_expiration]` for record `rec` of `window`. The bundle has been started.
     fn call_window_expiration(&mut self, rec: RecordId, window: Window) -> Result<(), Error> {
-        self.ensure_started()?;
         let expiry = self.gc_time(window);
         let Some(record) = self.backend.get(rec) else { return Ok(()) };
         let mut cx = ExpirationContext::new(window, expiry, self.skew, &mut self.out);
