@@ -240,6 +240,102 @@ fn a_user_error_fails_the_run_and_names_dofn_method_key_window_and_time() {
     assert!(std::error::Error::source(&err).is_some_and(|s| s.to_string() == "odd value 3"));
 }
 
+/// Where [`Flaky`] copies its outputs.
+const SEEN: OutputTag<i64> = OutputTag::new("seen");
+
+/// Sums each key's values and sets a timer 10 ms after each element; fails on a negative value (after writing
+/// it and setting the timer), and in the timer of key 1. Notes every call in a shared log.
+#[dofn]
+#[derive(Clone, Default)]
+struct Flaky {
+    log: Arc<Mutex<Vec<String>>>,
+    #[state_id("sum")]
+    sum: StateSpec<Value<i64>>,
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+impl Flaky {
+    fn note(&self, what: impl Into<String>) {
+        self.log.lock().unwrap().push(what.into());
+    }
+}
+
+#[dofn]
+impl Flaky {
+    #[start_bundle]
+    fn start(&self) {
+        self.note("start_bundle");
+    }
+
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, i64), String>,
+        #[state_id("sum")] sum: &mut Value<i64>,
+        #[timer_id("t")] t: &mut Timer,
+    ) -> Result<(), String> {
+        let v = *cx.value();
+        self.note(format!("process {v}"));
+        *sum.get_or_insert_with(|| 0) += v;
+        t.set(cx.timestamp() + Duration::from_millis(10));
+        cx.output(format!("got {v}"));
+        cx.output_to(&SEEN, v);
+        if v < 0 { Err(format!("negative value {v}")) } else { Ok(()) }
+    }
+
+    #[on_timer("t")]
+    fn on_t(
+        &self,
+        cx: &mut TimerContext<String>,
+        Key(k): Key<&u8>,
+        #[state_id("sum")] sum: &mut Value<i64>,
+    ) -> Result<(), String> {
+        self.note(format!("timer {k}"));
+        cx.output(format!("key {k}: sum {:?}", sum.read()));
+        if *k == 1 { Err("no timer for key 1".into()) } else { Ok(()) }
+    }
+
+    #[finish_bundle]
+    fn finish(&self) {
+        self.note("finish_bundle");
+    }
+}
+
+#[test]
+fn a_failed_harness_step_ends_its_bundle_and_drops_its_outputs_and_the_rest_of_its_elements() {
+    let dofn = Flaky::default();
+    let log = dofn.log.clone();
+    let take_log = || std::mem::take(&mut *log.lock().unwrap());
+    let mut h = Harness::new(dofn, WindowingStrategy::global()).unwrap();
+    let values = |out: Vec<WindowedValue<String>>| out.into_iter().map(|o| o.value).collect::<Vec<_>>();
+
+    let err = h.add_elements([((1, 1), ms(1)), ((2, -2), ms(2)), ((3, 3), ms(3))]).unwrap_err();
+    assert!(err.to_string().starts_with("error in `process_element` of DoFn `Flaky`, key 2"), "{err}");
+    assert_eq!(take_log(), ["start_bundle", "process 1", "process -2"], "no element after the failure, no finish");
+    let m = h.metrics();
+    assert_eq!((m.elements_processed, m.outputs, m.bundles), (2, 0, 1), "the dropped outputs are not counted");
+    assert!(h.take_tagged().get(&SEEN).is_empty(), "tagged outputs are dropped too");
+
+    // The next step is a bundle of its own.
+    assert_eq!(values(h.add_elements([((4, 4), ms(4))]).unwrap()), ["got 4"]);
+    assert_eq!(take_log(), ["start_bundle", "process 4", "finish_bundle"]);
+    let m = h.metrics();
+    assert_eq!((m.elements_processed, m.outputs, m.bundles), (3, 1, 2));
+    assert_eq!(h.take_tagged().get(&SEEN).iter().map(|v| v.value).collect::<Vec<_>>(), [4]);
+
+    // The failed step's state and timers stay: key 1's and key 2's (set by the failing call itself) fire, key
+    // 3's element was never processed. Key 1's timer fails first; the others wait for the next advance.
+    let err = h.advance_watermark_to(ms(100)).unwrap_err();
+    assert!(err.to_string().contains("`on_timer(\"t\")` of DoFn `Flaky`, key 1"), "{err}");
+    assert_eq!(take_log(), ["start_bundle", "timer 1"]);
+    assert_eq!(h.metrics().outputs, 1);
+    assert_eq!(values(h.advance_watermark_to(ms(100)).unwrap()), ["key 2: sum Some(-2)", "key 4: sum Some(4)"]);
+    assert_eq!(take_log(), ["start_bundle", "timer 2", "timer 4", "finish_bundle"]);
+    let m = h.metrics();
+    assert_eq!((m.timers_fired, m.outputs, m.bundles), (3, 3, 4));
+}
+
 #[test]
 fn metrics_count_elements_late_data_outputs_and_expired_windows() {
     let result = Pipeline::from_test_stream(

@@ -249,9 +249,12 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
     }
 
-    /// Runs `f` with the main outputs going straight to the end of `out`.
+    /// Runs `f` as one bundle, with the main outputs going straight to the end of `out`, and ends the bundle
+    /// with `#[finish_bundle]`. A bundle that fails is abandoned, as Beam abandons one: `#[finish_bundle]` is
+    /// not called, its outputs are taken off `out` again and not counted, and the next callback starts a new
+    /// bundle with `#[start_bundle]`. (What it did before it failed, to state and timers, stays done.)
     #[inline]
-    pub(crate) fn writing_into(
+    pub(crate) fn run_bundle(
         &mut self,
         out: &mut Vec<WindowedValue<F::Output>>,
         f: impl FnOnce(&mut Self) -> Result<(), Error>,
@@ -260,10 +263,20 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         out.append(&mut pending);
         let before = out.len();
         std::mem::swap(&mut self.out.main, out);
-        let result = f(self);
+        let result = f(self).and_then(|()| self.finish_bundle());
         std::mem::swap(&mut self.out.main, out);
-        self.metrics.outputs += (out.len() - before) as u64;
+        match result {
+            Ok(()) => self.metrics.outputs += (out.len() - before) as u64,
+            Err(_) => self.abandon_bundle(out, before),
+        }
         result
+    }
+
+    /// Ends a failed bundle without `#[finish_bundle]`, dropping the outputs it made (`out[before..]`).
+    #[cold]
+    fn abandon_bundle(&mut self, out: &mut Vec<WindowedValue<F::Output>>, before: usize) {
+        self.in_bundle = false;
+        out.truncate(before);
     }
 
     /// One step of a pipeline as one bundle, outputs written to the end of `out`: assigns windows to `batch`
@@ -285,10 +298,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let run = |executor: &mut Self| {
             executor.process_batch(batch)?;
             executor.advance_processing_time(time.processing_time)?;
-            executor.advance_watermark(time.watermark)?;
-            executor.finish_bundle()
+            executor.advance_watermark(time.watermark)
         };
-        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, run)));
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_bundle(out, run)));
         step.unwrap_or_else(|payload| {
             let message = panic_message(payload.as_ref());
             let site = self.panic_site();
