@@ -127,6 +127,22 @@ fn the_global_window_expires_at_the_end_of_time() {
 }
 
 #[test]
+fn the_last_fixed_window_ends_with_the_global_window_so_a_timer_at_its_end_is_valid() {
+    // As Beam's FixedWindows cuts it: an element ten seconds before the end of the global window is in the
+    // minute that starts before it, cut short at the end of the global window, where its timer may fire.
+    let t = Instant::GLOBAL_WINDOW_MAX - Duration::from_secs(10);
+    let start = t.millis() - t.millis().rem_euclid(60_000);
+    for late in [t, Instant::MAX] {
+        let mut h = Harness::new(Collect::default(), fixed(60_000, 0)).unwrap();
+        h.add_elements([(("a", 1), late)]).unwrap();
+        let out = h.advance_watermark_to_infinity().unwrap();
+        assert_eq!(values(&out), [format!("end a {start} [1]"), format!("expired a {start} [1]")], "{late:?}");
+        assert_eq!(out[0].timestamp, Instant::GLOBAL_WINDOW_MAX);
+        assert_eq!(out[0].window, Window::new(Instant::from_millis(start), Window::GLOBAL.end()));
+    }
+}
+
+#[test]
 fn a_stateful_dofn_on_merging_windows_is_rejected_before_any_element() {
     let Err(err) = Harness::new(Collect::default(), WindowFn::sessions(Duration::from_secs(10)).into()) else {
         panic!("sessions must be rejected for a stateful DoFn");

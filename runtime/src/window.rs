@@ -26,9 +26,10 @@ pub struct Window {
     end: Instant,
 }
 
-/// A window hashes as its end alone: the windows of one windowing function (fixed, sliding: one size) never
-/// share an end, so the start would add nothing but work to every lookup of a key's state in a window.
-/// (Windows that share an end still compare unequal; they only share a hash.)
+/// A window hashes as its end alone: the windows of one windowing function (fixed, sliding: one size) do not
+/// share an end (but for the sliding windows cut at the end of the global window), so the start would add
+/// nothing but work to every lookup of a key's state in a window. (Windows that share an end still compare
+/// unequal; they only share a hash.)
 impl std::hash::Hash for Window {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.end.hash(state);
@@ -89,6 +90,11 @@ impl fmt::Debug for Window {
 }
 
 /// How elements are assigned to windows.
+///
+/// Fixed and sliding windows are cut at the end of time, as Beam's `FixedWindows` cuts the last one: a
+/// window that would end after the end of the global window ([`Instant::GLOBAL_WINDOW_MAX`] + 1 ms) ends
+/// there, so that its max timestamp is never past its garbage-collection time. An element after the end of
+/// the global window (up to [`Instant::MAX`]) is assigned as if it were at [`Instant::GLOBAL_WINDOW_MAX`].
 ///
 /// ```
 /// use dofn::{time::{Duration, Instant}, window::{Window, WindowFn}};
@@ -205,30 +211,43 @@ impl WindowFn {
     /// period zero divides by it). Pipelines and the test harness validate it before assigning any window.
     #[inline]
     pub fn assign(&self, ts: Instant, mut f: impl FnMut(Window)) {
+        // (No arithmetic here overflows: instants, sizes, periods and offsets are all within a few times
+        // `Duration::MAX` of zero, far inside `i64`.)
         match *self {
             WindowFn::Global => f(Window::GLOBAL),
             WindowFn::Fixed { size, offset } => {
-                let start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(size.millis());
-                let start = Instant::from_millis(start);
-                f(Window::new(start, start + size));
+                let ts = ts.min(Instant::GLOBAL_WINDOW_MAX).millis();
+                let start = Instant::from_millis(ts - (ts - offset.millis()).rem_euclid(size.millis()));
+                f(cut(start, start.millis() + size.millis()));
             }
             WindowFn::Sliding { size, period, offset } => {
-                let last_start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(period.millis());
+                let (ts, size, period) = (ts.min(Instant::GLOBAL_WINDOW_MAX).millis(), size.millis(), period.millis());
+                let last_start = ts - (ts - offset.millis()).rem_euclid(period);
                 // Window starts s with s <= ts < s + size, earliest first, without allocating.
-                let lowest = ts.millis() - size.millis() + 1;
+                let lowest = ts - size + 1;
                 if lowest > last_start {
                     return;
                 }
-                let mut start = last_start - (last_start - lowest) / period.millis() * period.millis();
+                let mut start = last_start - (last_start - lowest) / period * period;
                 while start <= last_start {
                     let s = Instant::from_millis(start);
-                    f(Window::new(s, s + size));
-                    start += period.millis();
+                    f(cut(s, s.millis() + size));
+                    start += period;
                 }
             }
             WindowFn::Sessions { gap } => f(Window::new(ts, ts + gap)),
         }
     }
+}
+
+/// The end of the global window, in milliseconds: no fixed or sliding window ends after it.
+const END_OF_GLOBAL_WINDOW: i64 = Window::GLOBAL.end.millis();
+
+/// The window `[start, end)` cut at the end of time: it ends no later than the global window (see
+/// [`WindowFn`]).
+#[inline(always)]
+fn cut(start: Instant, end: i64) -> Window {
+    Window::new(start, Instant::from_millis(end.min(END_OF_GLOBAL_WINDOW)))
 }
 
 /// How a collection is windowed: the window function and how late data may be.
@@ -351,6 +370,38 @@ mod tests {
         assert_eq!(windows(f, 4), [(-5, 5), (0, 10)]);
         let f = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(20));
         assert_eq!(windows(f, 15), Vec::<(i64, i64)>::new());
+    }
+
+    /// The windows `f` assigns to `ts`, in order.
+    fn assigned(f: WindowFn, ts: Instant) -> Vec<Window> {
+        let mut out = Vec::new();
+        f.assign(ts, |w| out.push(w));
+        out
+    }
+
+    const END: Instant = Window::GLOBAL.end();
+
+    #[test]
+    fn windows_near_the_end_of_time_are_cut_at_the_end_of_the_global_window() {
+        let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_secs(60)));
+        let ts = Instant::GLOBAL_WINDOW_MAX - Duration::from_secs(10);
+        let [w] = assigned(strategy.window_fn, ts)[..] else { panic!("one fixed window") };
+        // The last fixed window starts at its usual place and ends with the global window.
+        assert_eq!(w.start().millis(), ts.millis() - ts.millis().rem_euclid(60_000));
+        assert_eq!((w.end(), w.max_timestamp()), (END, Instant::GLOBAL_WINDOW_MAX));
+        assert_eq!(strategy.gc_time(&w), w.max_timestamp(), "a timer at the max timestamp is not past expiry");
+        // Elements after the end of the global window land in the last window too.
+        for late in [Instant::GLOBAL_WINDOW_MAX, Instant::GLOBAL_WINDOW_MAX + Duration::from_secs(61), Instant::MAX] {
+            assert_eq!(assigned(strategy.window_fn, late), [w], "{late:?}");
+        }
+        let before = assigned(strategy.window_fn, w.start() - Duration::from_millis(1));
+        assert_eq!(before[0].end(), w.start(), "the window before ends where the last one starts");
+
+        let sliding = WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(20));
+        let windows = assigned(sliding, ts);
+        assert_eq!(windows.len(), 3);
+        assert!(windows.iter().all(|w| w.contains(ts) && w.end() == END), "{windows:?}");
+        assert_eq!(assigned(sliding, Instant::MAX), assigned(sliding, Instant::GLOBAL_WINDOW_MAX));
     }
 
     #[test]
