@@ -143,6 +143,30 @@ fn the_last_fixed_window_ends_with_the_global_window_so_a_timer_at_its_end_is_va
 }
 
 #[test]
+fn an_element_at_the_start_of_time_is_in_each_of_its_windows_once() {
+    let min = Instant::MIN.millis();
+    let sliding = WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(30));
+    let run = |window_fn, elements: &[((&'static str, u32), Instant)]| {
+        let input = Pipeline::from_values(elements.to_vec()).window_into(window_fn).with_workers(1);
+        input.apply(Collect::default()).run().unwrap().into_outputs()
+    };
+    // Two sliding windows hold it, both cut to start at the first instant: two windows, not one twice.
+    let out = run(sliding, &[(("a", 1), Instant::MIN)]);
+    let end = format!("end a {min} [1]");
+    let expired = format!("expired a {min} [1]");
+    assert_eq!(values(&out), [end.clone(), expired.clone(), end.clone(), expired.clone()]);
+    assert!(out[0].window.end() < out[2].window.end(), "{out:?}");
+
+    // A fixed window cut at the first instant ends where the next one starts: an element at that start is in
+    // the next window, alone.
+    let next = min - min.rem_euclid(60_000) + 60_000;
+    let out = run(WindowFn::fixed(Duration::from_secs(60)), &[(("a", 1), Instant::MIN), (("a", 2), ms(next))]);
+    assert_eq!(values(&out), [end, expired, format!("end a {next} [2]"), format!("expired a {next} [2]")]);
+    assert_eq!(out[0].window, Window::new(Instant::MIN, ms(next)));
+    assert_eq!(out[2].window, Window::new(ms(next), ms(next + 60_000)));
+}
+
+#[test]
 fn a_stateful_dofn_on_merging_windows_is_rejected_before_any_element() {
     let Err(err) = Harness::new(Collect::default(), WindowFn::sessions(Duration::from_secs(10)).into()) else {
         panic!("sessions must be rejected for a stateful DoFn");
