@@ -196,11 +196,86 @@ impl std::ops::Sub for Duration {
     }
 }
 
+/// `instant += duration`: moves the instant by the duration, clamped to the bounds (as `+`).
+impl std::ops::AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        *self = self.plus(d);
+    }
+}
+
+/// `instant -= duration`: moves the instant back by the duration, clamped to the bounds (as `-`).
+impl std::ops::SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = self.minus(d);
+    }
+}
+
+/// `duration * n`: the duration `n` times over (negative `n` flips its sign), saturating at the limits of
+/// `i64` milliseconds.
+///
+/// ```
+/// use dofn::time::Duration;
+/// assert_eq!(Duration::from_secs(90) * 2, Duration::from_mins(3));
+/// assert_eq!(Duration::from_secs(5) * -1, -Duration::from_secs(5));
+/// ```
+impl std::ops::Mul<i64> for Duration {
+    type Output = Duration;
+    fn mul(self, n: i64) -> Duration {
+        Duration(self.0.saturating_mul(n))
+    }
+}
+
+/// `-duration`: the same span the other way, saturating at the limits of `i64` milliseconds.
+impl std::ops::Neg for Duration {
+    type Output = Duration;
+    fn neg(self) -> Duration {
+        Duration(self.0.saturating_neg())
+    }
+}
+
 impl From<std::time::Duration> for Duration {
     fn from(d: std::time::Duration) -> Duration {
         Duration(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
+
+/// A [`Duration`] as a [`std::time::Duration`] (to sleep for it, say); a negative one has none, and is an
+/// error.
+///
+/// ```
+/// use dofn::time::Duration;
+/// assert_eq!(std::time::Duration::try_from(Duration::from_millis(1_500)), Ok(std::time::Duration::from_millis(1_500)));
+/// let err = std::time::Duration::try_from(Duration::from_secs(-5)).unwrap_err();
+/// assert_eq!(err.to_string(), "the duration -5s is negative: a std::time::Duration cannot be");
+/// ```
+impl TryFrom<Duration> for std::time::Duration {
+    type Error = NegativeDurationError;
+
+    fn try_from(d: Duration) -> Result<std::time::Duration, NegativeDurationError> {
+        u64::try_from(d.0).map(std::time::Duration::from_millis).map_err(|_| NegativeDurationError { duration: d })
+    }
+}
+
+/// The error of converting a negative [`Duration`] to a [`std::time::Duration`], which cannot be negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NegativeDurationError {
+    duration: Duration,
+}
+
+impl NegativeDurationError {
+    /// The negative duration.
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+}
+
+impl fmt::Display for NegativeDurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the duration {} is negative: a std::time::Duration cannot be", self.duration)
+    }
+}
+
+impl std::error::Error for NegativeDurationError {}
 
 /// Days since the epoch to a (year, month, day) civil date (proleptic Gregorian).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -511,6 +586,53 @@ mod tests {
         assert_eq!(Instant::MIN - Duration::from_secs(1), Instant::MIN);
         assert_eq!(Instant::from_millis(i64::MAX), Instant::MAX);
         assert_eq!(Instant::GLOBAL_WINDOW_MAX + Duration::from_days(1), Instant::MAX);
+    }
+
+    #[test]
+    fn instants_move_in_place_by_durations_within_the_bounds() {
+        let mut t = Instant::from_millis(1_000);
+        t += Duration::from_millis(500);
+        assert_eq!(t, Instant::from_millis(1_500));
+        t -= Duration::from_secs(2);
+        assert_eq!(t, Instant::from_millis(-500));
+        t += Duration::from_millis(i64::MAX);
+        assert_eq!(t, Instant::MAX, "clamped as `+` is");
+        t -= Duration::MAX;
+        assert_eq!(t, Instant::MIN);
+        t -= Duration::from_millis(1);
+        assert_eq!(t, Instant::MIN, "clamped as `-` is");
+        t -= Duration::from_millis(-3);
+        assert_eq!(t, Instant::MIN + Duration::from_millis(3), "a negative duration moves it forward");
+    }
+
+    #[test]
+    fn durations_multiply_and_negate_saturating() {
+        assert_eq!(Duration::from_millis(250) * 4, Duration::from_secs(1));
+        let none = 0;
+        assert_eq!(Duration::from_secs(3) * none, Duration::ZERO);
+        assert_eq!(Duration::from_secs(3) * -2, Duration::from_secs(-6));
+        assert_eq!(Duration::from_days(1) * i64::MAX, Duration::from_millis(i64::MAX));
+        assert_eq!(Duration::from_days(-1) * i64::MAX, Duration::from_millis(i64::MIN));
+        assert_eq!(-Duration::from_secs(5), Duration::from_secs(-5));
+        assert_eq!(-Duration::from_secs(-5), Duration::from_secs(5));
+        assert_eq!(-Duration::ZERO, Duration::ZERO);
+        assert_eq!(-Duration::from_millis(i64::MIN), Duration::from_millis(i64::MAX));
+    }
+
+    #[test]
+    fn durations_convert_to_std_unless_negative() {
+        let std = |d: Duration| std::time::Duration::try_from(d);
+        assert_eq!(std(Duration::from_millis(1_500)), Ok(std::time::Duration::from_millis(1_500)));
+        assert_eq!(std(Duration::ZERO), Ok(std::time::Duration::ZERO));
+        assert_eq!(std(Duration::MAX), Ok(std::time::Duration::from_millis(Duration::MAX.millis() as u64)));
+        let err = std(Duration::from_millis(-1)).unwrap_err();
+        assert_eq!(err.duration(), Duration::from_millis(-1));
+        assert_eq!(err.to_string(), "the duration -1ms is negative: a std::time::Duration cannot be");
+        // And back: a round trip keeps every non-negative duration.
+        for ms in [0, 1, 999, 86_400_000, i64::MAX] {
+            let d = Duration::from_millis(ms);
+            assert_eq!(std(d).map(Duration::from), Ok(d));
+        }
     }
 
     #[test]
