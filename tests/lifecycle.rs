@@ -120,40 +120,19 @@ fn a_failing_teardown_fails_the_run_and_the_stages_after_it_are_torn_down_all_th
     }
 }
 
-/// Passes elements on, keeping the last value per key (so that it runs sharded on several workers); its teardown
-/// panics.
+/// Passes elements on, keeping the last value per key (so that it runs sharded on several workers); notes its
+/// teardown in a shared log, then panics there if told to.
 #[dofn]
 #[derive(Clone, Default)]
-struct PanicsInTeardown {
-    #[state_id("last")]
-    last: StateSpec<Value<u8>>,
-}
-
-#[dofn]
-impl PanicsInTeardown {
-    #[process_element]
-    fn process(&self, cx: &mut ProcessContext<(u8, u8), (u8, u8)>, #[state_id("last")] last: &mut Value<u8>) {
-        last.write(*cx.value());
-        cx.output(*cx.element());
-    }
-
-    #[teardown]
-    fn teardown(&mut self) {
-        panic!("the connection pool is poisoned");
-    }
-}
-
-/// Passes elements on, keeping the last value per key; notes its teardown in a shared log.
-#[dofn]
-#[derive(Clone, Default)]
-struct NotesTeardown {
+struct TornDown {
     log: Arc<Mutex<Vec<String>>>,
+    panics: bool,
     #[state_id("last")]
     last: StateSpec<Value<u8>>,
 }
 
 #[dofn]
-impl NotesTeardown {
+impl TornDown {
     #[process_element]
     fn process(&self, cx: &mut ProcessContext<(u8, u8), (u8, u8)>, #[state_id("last")] last: &mut Value<u8>) {
         last.write(*cx.value());
@@ -163,25 +142,26 @@ impl NotesTeardown {
     #[teardown]
     fn teardown(&mut self) {
         self.log.lock().unwrap().push("teardown".into());
+        assert!(!self.panics, "the connection pool is poisoned");
     }
 }
 
 #[test]
 fn a_panicking_teardown_fails_the_run_with_an_error_and_the_other_stages_are_torn_down() {
     for workers in [1, 2, 3] {
-        let (before, after) = (NotesTeardown::default(), Traced::default());
+        let (before, after) = (TornDown::default(), Traced::default());
         let (before_log, after_log) = (before.log.clone(), after.log.clone());
         // Enough keys that every worker gets some (a DoFn that gets no element is never set up).
         let result = Pipeline::from_values((0..30u8).map(|k| ((k, k), ms(0))))
             .with_workers(workers)
             .apply(before)
-            .apply(PanicsInTeardown::default())
+            .apply(TornDown { panics: true, ..TornDown::default() })
             .apply(after)
             .run();
         let Err(Error::Panicked { dofn, message, site }) = result else {
             panic!("{workers} worker(s): the teardown's panic ends the run with Error::Panicked");
         };
-        assert_eq!((dofn, message.as_str()), ("PanicsInTeardown", "the connection pool is poisoned"));
+        assert_eq!((dofn, message.as_str()), ("TornDown", "the connection pool is poisoned"));
         let site = site.expect("a panic in teardown has a site");
         assert_eq!((site.method.as_str(), site.key, site.window), ("teardown", None, None));
         // Every clone of the stages before and after (one per worker) is torn down.
@@ -193,10 +173,10 @@ fn a_panicking_teardown_fails_the_run_with_an_error_and_the_other_stages_are_tor
 
 #[test]
 fn a_panicking_teardown_in_the_harness_is_an_error() {
-    let mut h = Harness::new(PanicsInTeardown::default(), WindowingStrategy::global()).unwrap();
+    let mut h = Harness::new(TornDown { panics: true, ..TornDown::default() }, WindowingStrategy::global()).unwrap();
     assert_eq!(h.add_elements([((1, 2), ms(0))]).unwrap().len(), 1);
     let err = h.teardown().unwrap_err();
-    assert_eq!(err.to_string(), "panic in `teardown` of DoFn `PanicsInTeardown`: the connection pool is poisoned");
+    assert_eq!(err.to_string(), "panic in `teardown` of DoFn `TornDown`: the connection pool is poisoned");
 }
 
 /// Fails on odd values.
