@@ -244,7 +244,8 @@ impl From<std::time::Duration> for Duration {
 ///
 /// ```
 /// use dofn::time::Duration;
-/// assert_eq!(std::time::Duration::try_from(Duration::from_millis(1_500)), Ok(std::time::Duration::from_millis(1_500)));
+/// let sleep = std::time::Duration::try_from(Duration::from_millis(1_500));
+/// assert_eq!(sleep, Ok(std::time::Duration::from_millis(1_500)));
 /// let err = std::time::Duration::try_from(Duration::from_secs(-5)).unwrap_err();
 /// assert_eq!(err.to_string(), "the duration -5s is negative: a std::time::Duration cannot be");
 /// ```
@@ -454,8 +455,8 @@ impl fmt::Display for Instant {
         let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
         let (min, rest) = (rest / 60_000, rest % 60_000);
         let (s, ms) = (rest / 1000, rest % 1000);
-        // At least four digits of year, and a sign before a year before 1 BC (year 0), as ISO 8601's expanded
-        // years (`-0044`, not `-044`); years past 9999 print all their digits, without a sign.
+        // The year in four digits at least, after a `-` if it is negative (before year 0, which is 1 BC), as
+        // ISO 8601 writes expanded years (`-0044`, not `-044`); years past 9999 print all their digits.
         let sign = if y < 0 { "-" } else { "" };
         let y = y.unsigned_abs();
         write!(f, "{sign}{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")

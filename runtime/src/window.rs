@@ -488,10 +488,10 @@ mod tests {
     #[test]
     #[ignore = "assigns 213 million windows (some 15 s in a debug build): run with `--ignored`"]
     fn sliding_windows_that_cover_all_of_time_are_cut_to_one_window_given_once() {
-        // Windows as long as all of time, one every day less a millisecond, one of them starting a day less a
-        // millisecond before the first instant: it and the next (at the first instant) both span all of time.
+        // Windows as long as all of time, one every day less a millisecond, one of them starting at the first
+        // instant: it and the one before (a day less a millisecond earlier) both span all of time.
         let period = Duration::from_days(1) - Duration::from_millis(1);
-        let offset = Duration::from_millis((Instant::MIN - period).millis().rem_euclid(period.millis()));
+        let offset = Duration::from_millis(Instant::MIN.millis().rem_euclid(period.millis()));
         let sliding = WindowFn::Sliding { size: Duration::MAX, period, offset };
         let ts = Instant::EPOCH;
         let (mut whole, mut last) = (0, None);

@@ -14,7 +14,9 @@
 //! | [`Multimap<K, V>`] | `MultimapState` | a map from keys to several values |
 //!
 //! Reads reflect every earlier write to the same key and window, including writes made earlier in the same
-//! call.
+//! call. The in-memory runner keeps values as they are (they need only be `Send`); a durable or remote
+//! [backend](crate::runner::StateBackend) would need them serde-serialisable, so values that are make a
+//! DoFn ready for one.
 //!
 //! # Iteration order
 //!
@@ -22,9 +24,7 @@
 //! one: it depends only on the values and the operations made on the cell, so a program that fills a cell the
 //! same way iterates it the same way in every run, and outputs made while iterating come out in the same
 //! order (the determinism a run promises). The order may differ between platforms and between versions of
-//! dofn or its dependencies; sort the values where an order matters. The in-memory runner keeps values as they are (they need only be `Send`); a durable or remote
-//! [backend](crate::runner::StateBackend) would need them serde-serialisable, so values that are make a
-//! DoFn ready for one.
+//! dofn or its dependencies; sort the values where an order matters.
 
 mod bag;
 mod combining;

@@ -11,10 +11,9 @@ use super::{CellHasher, StateCell};
 /// A cell holding a map from keys to one or more values each (Beam's `MultimapState`).
 ///
 /// A key's values read in the order they were put; the order of keys is unspecified, but the same in every run
-/// of a program that fills the multimap the same way (see [the module docs](crate::state#iteration-order)). Lookups
-/// take any
-/// borrowed form of the key (a `&str` for a `String` key). The serialised form is a map from each key to
-/// the list of its values.
+/// of a program that fills the multimap the same way (see [the module docs](crate::state#iteration-order)).
+/// Lookups take any borrowed form of the key (a `&str` for a `String` key). The serialised form is a map from
+/// each key to the list of its values.
 ///
 /// ```
 /// use dofn::state::Multimap;
