@@ -120,6 +120,65 @@ fn a_failing_teardown_fails_the_run_and_the_stages_after_it_are_torn_down_all_th
     }
 }
 
+/// Passes elements on, keeping the last value per key (so that it runs sharded on several workers); notes its
+/// teardown in a shared log, then panics there if told to.
+#[dofn]
+#[derive(Clone, Default)]
+struct TornDown {
+    log: Arc<Mutex<Vec<String>>>,
+    panics: bool,
+    #[state_id("last")]
+    last: StateSpec<Value<u8>>,
+}
+
+#[dofn]
+impl TornDown {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u8), (u8, u8)>, #[state_id("last")] last: &mut Value<u8>) {
+        last.write(*cx.value());
+        cx.output(*cx.element());
+    }
+
+    #[teardown]
+    fn teardown(&mut self) {
+        self.log.lock().unwrap().push("teardown".into());
+        assert!(!self.panics, "the connection pool is poisoned");
+    }
+}
+
+#[test]
+fn a_panicking_teardown_fails_the_run_with_an_error_and_the_other_stages_are_torn_down() {
+    for workers in [1, 2, 3] {
+        let (before, after) = (TornDown::default(), Traced::default());
+        let (before_log, after_log) = (before.log.clone(), after.log.clone());
+        // Enough keys that every worker gets some (a DoFn that gets no element is never set up).
+        let result = Pipeline::from_values((0..30u8).map(|k| ((k, k), ms(0))))
+            .with_workers(workers)
+            .apply(before)
+            .apply(TornDown { panics: true, ..TornDown::default() })
+            .apply(after)
+            .run();
+        let Err(Error::Panicked { dofn, message, site }) = result else {
+            panic!("{workers} worker(s): the teardown's panic ends the run with Error::Panicked");
+        };
+        assert_eq!((dofn, message.as_str()), ("TornDown", "the connection pool is poisoned"));
+        let site = site.expect("a panic in teardown has a site");
+        assert_eq!((site.method.as_str(), site.key, site.window), ("teardown", None, None));
+        // Every clone of the stages before and after (one per worker) is torn down.
+        let torn_down = |log: &Arc<Mutex<Vec<String>>>| log.lock().unwrap().iter().filter(|l| *l == "teardown").count();
+        assert_eq!(torn_down(&before_log), workers, "{workers} worker(s): the stage before");
+        assert_eq!(torn_down(&after_log), workers, "{workers} worker(s): the stage after");
+    }
+}
+
+#[test]
+fn a_panicking_teardown_in_the_harness_is_an_error() {
+    let mut h = Harness::new(TornDown { panics: true, ..TornDown::default() }, WindowingStrategy::global()).unwrap();
+    assert_eq!(h.add_elements([((1, 2), ms(0))]).unwrap().len(), 1);
+    let err = h.teardown().unwrap_err();
+    assert_eq!(err.to_string(), "panic in `teardown` of DoFn `TornDown`: the connection pool is poisoned");
+}
+
 /// Fails on odd values.
 #[dofn]
 #[derive(Clone, Default)]
@@ -211,6 +270,102 @@ fn a_user_errors_chain_of_causes_follows_the_error_and_shows_each_message_once()
             "invalid digit found in string"
         ]
     );
+}
+
+/// Where [`Flaky`] copies its outputs.
+const SEEN: OutputTag<i64> = OutputTag::new("seen");
+
+/// Sums each key's values and sets a timer 10 ms after each element; fails on a negative value (after writing
+/// it and setting the timer), and in the timer of key 1. Notes every call in a shared log.
+#[dofn]
+#[derive(Clone, Default)]
+struct Flaky {
+    log: Arc<Mutex<Vec<String>>>,
+    #[state_id("sum")]
+    sum: StateSpec<Value<i64>>,
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+impl Flaky {
+    fn note(&self, what: impl Into<String>) {
+        self.log.lock().unwrap().push(what.into());
+    }
+}
+
+#[dofn]
+impl Flaky {
+    #[start_bundle]
+    fn start(&self) {
+        self.note("start_bundle");
+    }
+
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, i64), String>,
+        #[state_id("sum")] sum: &mut Value<i64>,
+        #[timer_id("t")] t: &mut Timer,
+    ) -> Result<(), String> {
+        let v = *cx.value();
+        self.note(format!("process {v}"));
+        *sum.get_or_insert_with(|| 0) += v;
+        t.set(cx.timestamp() + Duration::from_millis(10));
+        cx.output(format!("got {v}"));
+        cx.output_to(&SEEN, v);
+        if v < 0 { Err(format!("negative value {v}")) } else { Ok(()) }
+    }
+
+    #[on_timer("t")]
+    fn on_t(
+        &self,
+        cx: &mut TimerContext<String>,
+        Key(k): Key<&u8>,
+        #[state_id("sum")] sum: &mut Value<i64>,
+    ) -> Result<(), String> {
+        self.note(format!("timer {k}"));
+        cx.output(format!("key {k}: sum {:?}", sum.read()));
+        if *k == 1 { Err("no timer for key 1".into()) } else { Ok(()) }
+    }
+
+    #[finish_bundle]
+    fn finish(&self) {
+        self.note("finish_bundle");
+    }
+}
+
+#[test]
+fn a_failed_harness_step_ends_its_bundle_and_drops_its_outputs_and_the_rest_of_its_elements() {
+    let dofn = Flaky::default();
+    let log = dofn.log.clone();
+    let take_log = || std::mem::take(&mut *log.lock().unwrap());
+    let mut h = Harness::new(dofn, WindowingStrategy::global()).unwrap();
+    let values = |out: Vec<WindowedValue<String>>| out.into_iter().map(|o| o.value).collect::<Vec<_>>();
+
+    let err = h.add_elements([((1, 1), ms(1)), ((2, -2), ms(2)), ((3, 3), ms(3))]).unwrap_err();
+    assert!(err.to_string().starts_with("error in `process_element` of DoFn `Flaky`, key 2"), "{err}");
+    assert_eq!(take_log(), ["start_bundle", "process 1", "process -2"], "no element after the failure, no finish");
+    let m = h.metrics();
+    assert_eq!((m.elements_processed, m.outputs, m.bundles), (2, 0, 1), "the dropped outputs are not counted");
+    assert!(h.take_tagged().get(&SEEN).is_empty(), "tagged outputs are dropped too");
+
+    // The next step is a bundle of its own.
+    assert_eq!(values(h.add_elements([((4, 4), ms(4))]).unwrap()), ["got 4"]);
+    assert_eq!(take_log(), ["start_bundle", "process 4", "finish_bundle"]);
+    let m = h.metrics();
+    assert_eq!((m.elements_processed, m.outputs, m.bundles), (3, 1, 2));
+    assert_eq!(h.take_tagged().get(&SEEN).iter().map(|v| v.value).collect::<Vec<_>>(), [4]);
+
+    // The failed step's state and timers stay: key 1's and key 2's (set by the failing call itself) fire, key
+    // 3's element was never processed. Key 1's timer fails first; the others wait for the next advance.
+    let err = h.advance_watermark_to(ms(100)).unwrap_err();
+    assert!(err.to_string().contains("`on_timer(\"t\")` of DoFn `Flaky`, key 1"), "{err}");
+    assert_eq!(take_log(), ["start_bundle", "timer 1"]);
+    assert_eq!(h.metrics().outputs, 1);
+    assert_eq!(values(h.advance_watermark_to(ms(100)).unwrap()), ["key 2: sum Some(-2)", "key 4: sum Some(4)"]);
+    assert_eq!(take_log(), ["start_bundle", "timer 2", "timer 4", "finish_bundle"]);
+    let m = h.metrics();
+    assert_eq!((m.timers_fired, m.outputs, m.bundles), (3, 3, 4));
 }
 
 #[test]

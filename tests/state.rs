@@ -102,3 +102,92 @@ fn every_cell_kind_reads_its_own_writes_and_is_scoped_per_key_and_window() {
     let out = h.add_elements([((1, "bongo".to_string()), ms(150))]).unwrap();
     assert!(out[0].value.starts_with(r#"bongo: previous="bravo" bag=2"#), "{}", out[0].value);
 }
+
+/// Counts distinct words per key; when the window ends, outputs them by iterating its Set, Map and Multimap.
+#[dofn]
+#[derive(Clone, Default)]
+struct Vocabulary {
+    #[state_id("words")]
+    words: StateSpec<Set<String>>,
+    #[state_id("counts")]
+    counts: StateSpec<Map<String, u32>>,
+    #[state_id("by_len")]
+    by_len: StateSpec<Multimap<usize, String>>,
+    #[timer_id("end")]
+    end: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl Vocabulary {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u8, String), String>,
+        #[state_id("words")] words: &mut Set<String>,
+        #[state_id("counts")] counts: &mut Map<String, u32>,
+        #[state_id("by_len")] by_len: &mut Multimap<usize, String>,
+        #[timer_id("end")] end: &mut Timer,
+    ) {
+        let word = cx.value().clone();
+        words.add(word.clone());
+        *counts.compute_if_absent(word.clone(), |_| 0) += 1;
+        by_len.put(word.len(), word);
+        end.set(cx.window().max_timestamp());
+    }
+
+    #[on_timer("end")]
+    fn on_end(
+        &self,
+        cx: &mut TimerContext<String>,
+        #[state_id("words")] words: &mut Set<String>,
+        #[state_id("counts")] counts: &mut Map<String, u32>,
+        #[state_id("by_len")] by_len: &mut Multimap<usize, String>,
+    ) {
+        for word in words.read() {
+            cx.output(format!("set:{word}"));
+        }
+        for (word, n) in counts.entries() {
+            cx.output(format!("map:{word}={n}"));
+        }
+        for (len, word) in by_len.entries() {
+            cx.output(format!("multimap:{len}={word}"));
+        }
+    }
+}
+
+/// The outputs of one harness run of [`Vocabulary`], in order.
+fn vocabulary_outputs() -> Vec<String> {
+    let mut h = Harness::new(Vocabulary::default(), WindowingStrategy::global()).unwrap();
+    // 60 words, 40 of them distinct.
+    let words = (0..60).map(|i| ((1, format!("w{}", i * 7 % 40)), ms(1)));
+    h.add_elements(words).unwrap();
+    h.advance_watermark_to_infinity().unwrap().into_iter().map(|o| o.value).collect()
+}
+
+/// Set in the environment of the process [`iterating_cells_gives_the_same_outputs_in_every_run`] starts.
+const PRINT_OUTPUTS: &str = "DOFN_TEST_PRINT_VOCABULARY_OUTPUTS";
+
+#[test]
+fn iterating_cells_gives_the_same_outputs_in_every_run() {
+    let outputs = vocabulary_outputs();
+    if std::env::var_os(PRINT_OUTPUTS).is_some() {
+        // (On a line of its own: the test runner may have written the test's name on the line before.)
+        println!("\nvocabulary outputs: {}", outputs.join(" "));
+        return;
+    }
+    assert_eq!(outputs.len(), 40 + 40 + 60, "each distinct word in the set and the map, every word in the multimap");
+    assert_eq!(vocabulary_outputs(), outputs, "a second run in this process");
+    // And a run in another process: a randomly seeded hasher would be seeded anew there.
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let name = "iterating_cells_gives_the_same_outputs_in_every_run";
+    let child = std::process::Command::new(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(PRINT_OUTPUTS, "1")
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&child.stdout);
+    assert!(child.status.success(), "{stdout}{}", String::from_utf8_lossy(&child.stderr));
+    let theirs =
+        stdout.lines().find_map(|l| l.strip_prefix("vocabulary outputs: ")).expect("the other run prints its outputs");
+    assert_eq!(theirs, outputs.join(" "), "a run in another process");
+}

@@ -127,6 +127,19 @@ fn bag_extends_takes_and_clears() {
 }
 
 #[test]
+fn bag_iterates_by_reference_in_insertion_order() {
+    let mut b = Bag::default();
+    b.extend([2, 7, 2]);
+    let mut seen = Vec::new();
+    for v in &b {
+        seen.push(*v);
+    }
+    assert_eq!(seen, [2, 7, 2]);
+    assert_eq!((&b).into_iter().len(), 3);
+    assert_eq!(b.len(), 3, "iterating leaves the values in the bag");
+}
+
+#[test]
 fn bag_round_trips() {
     let mut b = Bag::default();
     b.extend([1, 2, 2]);
@@ -426,6 +439,21 @@ fn map_iterates_keys_values_entries() {
 }
 
 #[test]
+fn map_takes_every_entry() {
+    let mut m = Map::default();
+    m.put("b".to_string(), 2);
+    m.put("a".to_string(), 1);
+    m.put("b".to_string(), 3);
+    let in_entry_order: Vec<(String, i32)> = m.entries().map(|(k, v)| (k.clone(), *v)).collect();
+    let taken = m.take();
+    assert_eq!(taken, in_entry_order, "taken in the order the map reads");
+    assert_eq!(sorted(taken), [("a".to_string(), 1), ("b".to_string(), 3)]);
+    assert!(m.is_empty());
+    assert_eq!(m.get("a"), None);
+    assert_eq!(m.take(), []);
+}
+
+#[test]
 fn map_round_trips() {
     let mut m = Map::default();
     m.put("a".to_string(), 1);
@@ -471,6 +499,22 @@ fn set_reads_every_value() {
     }
     assert_eq!(s.read().len(), 3);
     assert_eq!(sorted(s.read().copied().collect()), [1, 2, 3]);
+}
+
+#[test]
+fn set_extends_and_takes() {
+    let mut s = Set::default();
+    s.add(1);
+    s.extend([3, 1, 2, 3]);
+    assert_eq!(s.len(), 3, "values already present are kept once");
+    let in_read_order: Vec<i32> = s.read().copied().collect();
+    let taken = s.take();
+    assert_eq!(taken, in_read_order, "taken in the order the set reads");
+    assert_eq!(sorted(taken), [1, 2, 3]);
+    assert!(s.is_empty());
+    assert_eq!(s.take(), Vec::<i32>::new());
+    s.extend([4]);
+    assert!(s.contains(&4) && !s.contains(&1), "a taken set is filled anew");
 }
 
 #[test]
@@ -581,6 +625,24 @@ fn ordered_list_adds_after_clear_range_stay_ordered() {
 }
 
 #[test]
+fn ordered_list_takes_every_value_in_order() {
+    let mut l = OrderedList::default();
+    l.add(t(20), "c");
+    l.add(t(10), "a");
+    l.add(t(20), "d");
+    l.add(t(10), "b");
+    assert_eq!(l.take(), [(t(10), "a"), (t(10), "b"), (t(20), "c"), (t(20), "d")]);
+    assert!(l.is_empty());
+    assert_eq!(l.read_range(t(0), t(100)).count(), 0);
+    // Values added after a take keep their order too.
+    l.add(t(5), "y");
+    l.add(t(1), "x");
+    l.add(t(5), "z");
+    assert_eq!(l.take(), [(t(1), "x"), (t(5), "y"), (t(5), "z")]);
+    assert_eq!(l.take(), []);
+}
+
+#[test]
 fn ordered_list_round_trips_in_order() {
     let mut l = OrderedList::default();
     l.add(t(2000), "late".to_string());
@@ -670,6 +732,33 @@ fn multimap_round_trips() {
 }
 
 // ---------------------------------------------------------------- every kind
+
+#[test]
+fn hash_based_cells_filled_the_same_way_iterate_in_the_same_order() {
+    // Each cell hashes with its own hasher; a randomly seeded one would give two cells filled the same way
+    // different orders (almost surely, with this many values), and a run a different order than the last.
+    fn filled<C: Default>(fill: impl Fn(&mut C, u32)) -> C {
+        let mut cell = C::default();
+        for i in 0..200 {
+            fill(&mut cell, i);
+        }
+        cell
+    }
+    let map = |m: &mut Map<String, u32>, i: u32| {
+        m.put(format!("key-{i}"), i);
+        if i.is_multiple_of(7) {
+            m.remove(format!("key-{}", i / 2).as_str());
+        }
+    };
+    let (a, b) = (filled(map), filled(map));
+    assert_eq!(a.entries().collect::<Vec<_>>(), b.entries().collect::<Vec<_>>());
+    let set = |s: &mut Set<u32>, i: u32| s.add(i.wrapping_mul(2_654_435_761));
+    let (a, b) = (filled(set), filled(set));
+    assert_eq!(a.read().collect::<Vec<_>>(), b.read().collect::<Vec<_>>());
+    let multimap = |m: &mut Multimap<u64, u32>, i: u32| m.put(u64::from(i % 50) << 40, i);
+    let (a, b) = (filled(multimap), filled(multimap));
+    assert_eq!(a.entries().collect::<Vec<_>>(), b.entries().collect::<Vec<_>>());
+}
 
 #[test]
 fn every_kind_clears_through_state_cell() {

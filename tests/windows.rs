@@ -127,6 +127,46 @@ fn the_global_window_expires_at_the_end_of_time() {
 }
 
 #[test]
+fn the_last_fixed_window_ends_with_the_global_window_so_a_timer_at_its_end_is_valid() {
+    // As Beam's FixedWindows cuts it: an element ten seconds before the end of the global window is in the
+    // minute that starts before it, cut short at the end of the global window, where its timer may fire.
+    let t = Instant::GLOBAL_WINDOW_MAX - Duration::from_secs(10);
+    let start = t.millis() - t.millis().rem_euclid(60_000);
+    for late in [t, Instant::MAX] {
+        let mut h = Harness::new(Collect::default(), fixed(60_000, 0)).unwrap();
+        h.add_elements([(("a", 1), late)]).unwrap();
+        let out = h.advance_watermark_to_infinity().unwrap();
+        assert_eq!(values(&out), [format!("end a {start} [1]"), format!("expired a {start} [1]")], "{late:?}");
+        assert_eq!(out[0].timestamp, Instant::GLOBAL_WINDOW_MAX);
+        assert_eq!(out[0].window, Window::new(Instant::from_millis(start), Window::GLOBAL.end()));
+    }
+}
+
+#[test]
+fn an_element_at_the_start_of_time_is_in_each_of_its_windows_once() {
+    let min = Instant::MIN.millis();
+    let sliding = WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(30));
+    let run = |window_fn, elements: &[((&'static str, u32), Instant)]| {
+        let input = Pipeline::from_values(elements.to_vec()).window_into(window_fn).with_workers(1);
+        input.apply(Collect::default()).run().unwrap().into_outputs()
+    };
+    // Two sliding windows hold it, both cut to start at the first instant: two windows, not one twice.
+    let out = run(sliding, &[(("a", 1), Instant::MIN)]);
+    let end = format!("end a {min} [1]");
+    let expired = format!("expired a {min} [1]");
+    assert_eq!(values(&out), [end.clone(), expired.clone(), end.clone(), expired.clone()]);
+    assert!(out[0].window.end() < out[2].window.end(), "{out:?}");
+
+    // A fixed window cut at the first instant ends where the next one starts: an element at that start is in
+    // the next window, alone.
+    let next = min - min.rem_euclid(60_000) + 60_000;
+    let out = run(WindowFn::fixed(Duration::from_secs(60)), &[(("a", 1), Instant::MIN), (("a", 2), ms(next))]);
+    assert_eq!(values(&out), [end, expired, format!("end a {next} [2]"), format!("expired a {next} [2]")]);
+    assert_eq!(out[0].window, Window::new(Instant::MIN, ms(next)));
+    assert_eq!(out[2].window, Window::new(ms(next), ms(next + 60_000)));
+}
+
+#[test]
 fn a_stateful_dofn_on_merging_windows_is_rejected_before_any_element() {
     let Err(err) = Harness::new(Collect::default(), WindowFn::sessions(Duration::from_secs(10)).into()) else {
         panic!("sessions must be rejected for a stateful DoFn");
@@ -220,10 +260,12 @@ fn windows_are_assigned_at_the_end_of_a_pipeline_and_reassigned_per_copy() {
     }
 }
 
-/// Keeps a value per key and window, and fails to report key "bad" when its window expires.
+/// Keeps a value per key and window; when the window expires, notes each key and its value in a shared log, and
+/// fails to report the keys "bad" and "worse".
 #[dofn]
 #[derive(Clone, Default)]
 struct FailingExpiry {
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     #[state_id("n")]
     n: StateSpec<Value<u32>>,
 }
@@ -231,27 +273,35 @@ struct FailingExpiry {
 #[dofn]
 impl FailingExpiry {
     #[process_element]
-    fn process(&self, _cx: &mut ProcessContext<(&'static str, u32), String>, #[state_id("n")] n: &mut Value<u32>) {
-        n.write(1);
+    fn process(&self, cx: &mut ProcessContext<(&'static str, u32), String>, #[state_id("n")] n: &mut Value<u32>) {
+        n.write(*cx.value());
     }
 
     #[on_window_expiration]
-    fn expired(&self, Key(k): Key<&&'static str>) -> Result<(), String> {
-        if *k == "bad" { Err(format!("cannot report {k}")) } else { Ok(()) }
+    fn expired(&self, Key(k): Key<&&'static str>, #[state_id("n")] n: &mut Value<u32>) -> Result<(), String> {
+        self.log.lock().unwrap().push(format!("{k}={:?}", n.read()));
+        if matches!(*k, "bad" | "worse") { Err(format!("cannot report {k}")) } else { Ok(()) }
     }
 }
 
 #[test]
 fn a_failed_expiration_names_key_and_window_and_the_windows_state_is_cleared_all_the_same() {
     let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(10)));
-    let mut h = Harness::new(FailingExpiry::default(), strategy).unwrap();
-    h.add_elements([(("good", 1), ms(1)), (("bad", 2), ms(2)), (("other", 3), ms(3)), (("later", 4), ms(12))]).unwrap();
-    assert_eq!(h.live_records(), 4);
+    let dofn = FailingExpiry::default();
+    let log = dofn.log.clone();
+    let mut h = Harness::new(dofn, strategy).unwrap();
+    let elements = [("good", 1), ("bad", 2), ("other", 3), ("worse", 4), ("last", 5)].map(|kv| (kv, ms(kv.1.into())));
+    h.add_elements(elements).unwrap();
+    h.add_elements([(("later", 6), ms(12))]).unwrap();
+    assert_eq!(h.live_records(), 6);
     let msg = h.advance_watermark_to(ms(10)).unwrap_err().to_string();
     assert!(msg.contains("on_window_expiration") && msg.contains("FailingExpiry"), "{msg}");
-    assert!(msg.contains("\"bad\"") && msg.contains("cannot report bad"), "{msg}");
+    assert!(msg.contains("\"bad\"") && msg.contains("cannot report bad"), "the first failure is reported: {msg}");
     assert!(msg.contains("window [1970-01-01T00:00:00.000Z, 1970-01-01T00:00:00.010Z)"), "{msg}");
+    // Every key of the window is reported, with its state, before any of it is cleared.
+    assert_eq!(*log.lock().unwrap(), ["good=Some(1)", "bad=Some(2)", "other=Some(3)", "worse=Some(4)", "last=Some(5)"]);
     assert_eq!(h.live_records(), 1, "the expired window's records are all gone; the next window's stays");
+    assert_eq!(h.metrics().windows_expired, 5);
 }
 
 #[test]

@@ -217,7 +217,7 @@ pub fn w3(stream: TestStream<(u64, Event)>) -> Vec<Enriched> {
                 }
             }
             TestEvent::ProcessingTime(by) => {
-                now = now + *by;
+                now += *by;
                 while let Some(&Reverse((time, user, start))) = processing_timers.peek() {
                     if time > now {
                         break;

@@ -178,19 +178,46 @@ impl<T> TestStream<T> {
 
 /// Drives one DoFn step by step and returns each step's outputs: the closest look at its semantics.
 ///
-/// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one bundle and returns the
-/// main outputs it produced, in order. A bundle that fails returns the error, as a run would report it
-/// (naming the key, window, timer and times), and its outputs are dropped with it; the harness can be driven
-/// on from there. A panicking callback is not caught: it fails the test where it happens.
+/// Elements are windowed by the harness's [`WindowingStrategy`]. Each method is one step, run as one bundle
+/// (`#[start_bundle]` before its first callback, `#[finish_bundle]` after its last), and returns the main
+/// outputs it produced, in order. A panicking callback is not caught: it fails the test where it happens (but
+/// for `#[teardown]`, whose panic [`Harness::teardown`] returns as [`Error::Panicked`], as a run does).
+///
+/// # A step that fails
+///
+/// A step fails when a callback returns an error, sets an invalid timer or outputs at an invalid timestamp.
+/// The method returns the error as a run would report it (naming the key, window, timer and times), and the
+/// step's bundle ends there, as Beam abandons a failed bundle:
+///
+/// - The rest of the step is not done. Elements after the one that failed (and its copies in later sliding
+///   windows) are not processed, nor counted: they are dropped. Timers and window expirations that were
+///   still due wait for the next advance of the watermark (event-time timers, expirations) or of the clock
+///   (processing-time timers), even one that leaves it where it is.
+/// - `#[finish_bundle]` is not called, and the next step starts a new bundle with `#[start_bundle]`.
+/// - The step's outputs, main and tagged, are dropped; [`Metrics::outputs`] does not count them.
+/// - What was done before the failure stays done: the harness does not roll state back (Beam would retry
+///   the bundle from the state before it). State written and timers set or cleared by the step's earlier
+///   callbacks, and by the failing callback itself before it failed, are kept; timers that fired (the
+///   failing one too) stay fired; windows that expired stay expired, their state cleared, even the one whose
+///   `#[on_window_expiration]` failed. The other counters of [`Harness::metrics`] count that work.
+///
+/// The harness can be driven on from there. A [`Pipeline`](crate::Pipeline) run, by contrast, ends at a
+/// failed step with its error.
 pub struct Harness<F: DoFn> {
     executor: Executor<F>,
     window_fn: WindowFn,
+    /// The tagged outputs of the steps that succeeded, until taken.
+    tagged: TaggedOutputs,
 }
 
 impl<F: DoFn> Harness<F> {
     /// A harness for `dofn` on input windowed by `strategy`; fails if the DoFn cannot run on it.
     pub fn new(dofn: F, strategy: WindowingStrategy) -> Result<Self, Error> {
-        Ok(Harness { executor: Executor::new(dofn, strategy)?, window_fn: strategy.window_fn })
+        Ok(Harness {
+            executor: Executor::new(dofn, strategy)?,
+            window_fn: strategy.window_fn,
+            tagged: TaggedOutputs::default(),
+        })
     }
 
     /// Starts the processing-time clock at `start` (the default is the epoch).
@@ -204,7 +231,11 @@ impl<F: DoFn> Harness<F> {
         run: impl FnOnce(&mut Executor<F>) -> Result<(), Error>,
     ) -> Result<Vec<WindowedValue<F::Output>>, Error> {
         let mut out = Vec::new();
-        self.executor.writing_into(&mut out, |executor| run(executor).and_then(|()| executor.finish_bundle()))?;
+        let result = self.executor.run_bundle(&mut out, run);
+        // The step's tagged outputs go the way of its main outputs: kept if it succeeded, dropped if it failed.
+        let tagged = self.executor.take_tagged();
+        result?;
+        self.tagged.append(tagged);
         Ok(out)
     }
 
@@ -275,12 +306,13 @@ impl<F: DoFn> Harness<F> {
         self.executor.metrics()
     }
 
-    /// Takes the tagged outputs made so far.
+    /// Takes the tagged outputs made so far (by the steps that succeeded).
     pub fn take_tagged(&mut self) -> TaggedOutputs {
-        self.executor.take_tagged()
+        std::mem::take(&mut self.tagged)
     }
 
-    /// Calls `#[teardown]`.
+    /// Calls `#[teardown]` (if the DoFn was set up); returns the DoFn's counters. Its error, or its panic as
+    /// [`Error::Panicked`], is returned as a run reports it.
     pub fn teardown(mut self) -> Result<Metrics, Error> {
         self.executor.teardown()?;
         Ok(self.executor.metrics())

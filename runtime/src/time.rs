@@ -196,11 +196,87 @@ impl std::ops::Sub for Duration {
     }
 }
 
+/// `instant += duration`: moves the instant by the duration, clamped to the bounds (as `+`).
+impl std::ops::AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        *self = self.plus(d);
+    }
+}
+
+/// `instant -= duration`: moves the instant back by the duration, clamped to the bounds (as `-`).
+impl std::ops::SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = self.minus(d);
+    }
+}
+
+/// `duration * n`: the duration `n` times over (negative `n` flips its sign), saturating at the limits of
+/// `i64` milliseconds.
+///
+/// ```
+/// use dofn::time::Duration;
+/// assert_eq!(Duration::from_secs(90) * 2, Duration::from_mins(3));
+/// assert_eq!(Duration::from_secs(5) * -1, -Duration::from_secs(5));
+/// ```
+impl std::ops::Mul<i64> for Duration {
+    type Output = Duration;
+    fn mul(self, n: i64) -> Duration {
+        Duration(self.0.saturating_mul(n))
+    }
+}
+
+/// `-duration`: the same span the other way, saturating at the limits of `i64` milliseconds.
+impl std::ops::Neg for Duration {
+    type Output = Duration;
+    fn neg(self) -> Duration {
+        Duration(self.0.saturating_neg())
+    }
+}
+
 impl From<std::time::Duration> for Duration {
     fn from(d: std::time::Duration) -> Duration {
         Duration(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
     }
 }
+
+/// A [`Duration`] as a [`std::time::Duration`] (to sleep for it, say); a negative one has none, and is an
+/// error.
+///
+/// ```
+/// use dofn::time::Duration;
+/// let sleep = std::time::Duration::try_from(Duration::from_millis(1_500));
+/// assert_eq!(sleep, Ok(std::time::Duration::from_millis(1_500)));
+/// let err = std::time::Duration::try_from(Duration::from_secs(-5)).unwrap_err();
+/// assert_eq!(err.to_string(), "the duration -5s is negative: a std::time::Duration cannot be");
+/// ```
+impl TryFrom<Duration> for std::time::Duration {
+    type Error = NegativeDurationError;
+
+    fn try_from(d: Duration) -> Result<std::time::Duration, NegativeDurationError> {
+        u64::try_from(d.0).map(std::time::Duration::from_millis).map_err(|_| NegativeDurationError { duration: d })
+    }
+}
+
+/// The error of converting a negative [`Duration`] to a [`std::time::Duration`], which cannot be negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NegativeDurationError {
+    duration: Duration,
+}
+
+impl NegativeDurationError {
+    /// The negative duration.
+    pub fn duration(&self) -> Duration {
+        self.duration
+    }
+}
+
+impl fmt::Display for NegativeDurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the duration {} is negative: a std::time::Duration cannot be", self.duration)
+    }
+}
+
+impl std::error::Error for NegativeDurationError {}
 
 /// Days since the epoch to a (year, month, day) civil date (proleptic Gregorian).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -246,8 +322,10 @@ impl std::str::FromStr for Instant {
     type Err = ParseInstantError;
 
     /// Parses RFC 3339 (`2024-05-01T09:00:00Z`, `2024-05-01T11:00:00.250+02:00`; digits past milliseconds
-    /// are truncated), and the forms [`Display`](fmt::Display) prints for the bounds (`-inf`, `+inf`,
-    /// `end-of-global-window`).
+    /// are truncated), with the years of ISO 8601's expanded form too: more than four digits, and a sign
+    /// (`+294247-01-09T04:00:00Z`, `-2024-05-01T09:00:00Z`, for 2025 BC). It reads everything
+    /// [`Display`](fmt::Display) prints, the forms for the bounds included (`-inf`, `+inf`,
+    /// `end-of-global-window`). A time outside [`Instant::MIN`]..=[`Instant::MAX`] is an error.
     ///
     /// ```
     /// use dofn::time::Instant;
@@ -255,7 +333,11 @@ impl std::str::FromStr for Instant {
     /// assert_eq!(t, Instant::from_millis(1_500));
     /// let t: Instant = "2024-05-01T11:00:00+02:00".parse().unwrap();
     /// assert_eq!(t.to_string(), "2024-05-01T09:00:00.000Z");
+    /// let far: Instant = "+100000-01-01T00:00:00Z".parse().unwrap();
+    /// assert_eq!(far.to_string(), "100000-01-01T00:00:00.000Z");
+    /// assert_eq!(far.to_string().parse::<Instant>(), Ok(far));
     /// assert!("2024-13-01T00:00:00Z".parse::<Instant>().is_err());
+    /// assert!("300000-01-01T00:00:00Z".parse::<Instant>().is_err());
     /// ```
     fn from_str(text: &str) -> Result<Instant, ParseInstantError> {
         let fail = |reason| ParseInstantError { input: text.to_string(), reason };
@@ -266,23 +348,36 @@ impl std::str::FromStr for Instant {
             _ => {}
         }
         let b = text.as_bytes();
+        // The year: an optional sign, then four digits or more. The other fields are where they would be after
+        // a four-digit year, `shift` bytes further on.
+        let sign = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+        let year_digits = b[sign..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let shift = sign + year_digits.max(4) - 4;
+        let at = |i: usize| b.get(i + shift).copied();
         let num = |range: std::ops::Range<usize>| -> Option<i64> {
             let part = text.get(range)?;
             if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
         };
-        if b.len() < 20
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || !matches!(b[10], b'T' | b't' | b' ')
-            || b[13] != b':'
-            || b[16] != b':'
+        let field = |i: usize| num(i + shift..i + shift + 2);
+        if year_digits < 4
+            || b.len() < 20 + shift
+            || at(4) != Some(b'-')
+            || at(7) != Some(b'-')
+            || !matches!(at(10), Some(b'T' | b't' | b' '))
+            || at(13) != Some(b':')
+            || at(16) != Some(b':')
         {
             return Err(fail("expected YYYY-MM-DDTHH:MM:SS followed by Z or an offset"));
         }
-        let (year, month, day) = (num(0..4), num(5..7), num(8..10));
-        let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
-        let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-            (year, month, day, hour, minute, second)
+        // Instants span less than 300,000 years either side of the epoch: a year past a million is out of range
+        // (and would overflow the arithmetic below).
+        let Some(year) = text[sign..sign + year_digits].parse::<i64>().ok().filter(|y| *y <= 1_000_000) else {
+            return Err(fail("it is outside the range of instants"));
+        };
+        let year = if b[0] == b'-' { -year } else { year };
+        let (month, day) = (field(5), field(8));
+        let (hour, minute, second) = (field(11), field(14), field(17));
+        let (Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (month, day, hour, minute, second)
         else {
             return Err(fail("a date or time field is not a number"));
         };
@@ -292,7 +387,7 @@ impl std::str::FromStr for Instant {
         if hour > 23 || minute > 59 || second > 60 {
             return Err(fail("no such time of day"));
         }
-        let mut i = 19;
+        let mut i = 19 + shift;
         let mut millis = 0;
         if b.get(i) == Some(&b'.') {
             i += 1;
@@ -323,7 +418,11 @@ impl std::str::FromStr for Instant {
         };
         let days = days_from_civil(year, month as u32, day as u32);
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
-        Ok(Instant::from_millis(seconds * 1000 + millis))
+        let millis = seconds * 1000 + millis;
+        if !(MIN_MILLIS..=MAX_MILLIS).contains(&millis) {
+            return Err(fail("it is outside the range of instants"));
+        }
+        Ok(Instant(millis))
     }
 }
 
@@ -337,7 +436,9 @@ fn days_in_month(year: i64, month: u32) -> i64 {
 }
 
 impl fmt::Display for Instant {
-    /// ISO 8601 in UTC with milliseconds, as Beam prints instants; the bounds print as `-inf` and `+inf`.
+    /// ISO 8601 in UTC with milliseconds, as Beam prints instants (years past 9999 with all their digits,
+    /// years before year 0 with a sign and at least four digits); the bounds print as `-inf` and `+inf`, the
+    /// end of the global window as `end-of-global-window`. [`FromStr`](std::str::FromStr) reads it all back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_min() {
             return f.write_str("-inf");
@@ -354,7 +455,11 @@ impl fmt::Display for Instant {
         let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
         let (min, rest) = (rest / 60_000, rest % 60_000);
         let (s, ms) = (rest / 1000, rest % 1000);
-        write!(f, "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
+        // The year in four digits at least, after a `-` if it is negative (before year 0, which is 1 BC), as
+        // ISO 8601 writes expanded years (`-0044`, not `-044`); years past 9999 print all their digits.
+        let sign = if y < 0 { "-" } else { "" };
+        let y = y.unsigned_abs();
+        write!(f, "{sign}{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{ms:03}Z")
     }
 }
 
@@ -430,11 +535,105 @@ mod tests {
     }
 
     #[test]
+    fn parses_what_it_prints_over_the_whole_range() {
+        let day_of = |y, m, d| days_from_civil(y, m, d) * DAY_MILLIS;
+        let mut millis = vec![MIN_MILLIS, MIN_MILLIS + 1, MIN_MILLIS + 1_000, MAX_MILLIS - 1, MAX_MILLIS];
+        let end_of_global = Instant::GLOBAL_WINDOW_MAX.millis();
+        millis.extend([end_of_global - 1, end_of_global, end_of_global + 1, -1, 0, 1]);
+        // Either side of the years where the printed year gains a digit or a sign.
+        for year in [-100_000, -10_000, -1_000, -1, 0, 1, 1_000, 10_000, 100_000] {
+            millis.extend([day_of(year, 1, 1) - 1, day_of(year, 1, 1)]);
+        }
+        // And instants spread over the whole range, at uneven steps.
+        let step = (MAX_MILLIS - MIN_MILLIS) / 100_003;
+        millis.extend((0..100_003).map(|i| MIN_MILLIS + 1 + i * step));
+        for ms in millis {
+            let t = Instant::from_millis(ms);
+            let text = t.to_string();
+            assert_eq!(text.parse::<Instant>(), Ok(t), "{ms} ms prints as {text}");
+        }
+    }
+
+    #[test]
+    fn prints_and_parses_expanded_years() {
+        let t = |text: &str| text.parse::<Instant>().map(Instant::millis);
+        let one_more = Instant::MIN.millis() + 1;
+        assert_eq!(Instant::from_millis(one_more).to_string(), "-290308-12-21T19:59:05.226Z");
+        assert_eq!(t("-290308-12-21T19:59:05.226Z"), Ok(one_more));
+        assert_eq!(t("-290308-12-21T19:59:05.225Z"), Ok(Instant::MIN.millis()), "the first instant, by its date");
+        assert_eq!(t("294247-01-10T04:00:54.775Z"), Ok(Instant::MAX.millis()), "the last, by its date");
+        assert_eq!(t("+294247-01-10T04:00:54.775Z"), Ok(Instant::MAX.millis()), "a sign on a positive year");
+        let ides = days_from_civil(-44, 3, 15) * DAY_MILLIS;
+        assert_eq!(Instant::from_millis(ides).to_string(), "-0044-03-15T00:00:00.000Z", "four digits after the sign");
+        assert_eq!(t("-0044-03-15T00:00:00Z"), Ok(ides));
+        assert_eq!(t("+2024-05-01T09:00:00Z"), t("2024-05-01T09:00:00Z"));
+        assert_eq!(t("0000-01-01T00:00:00Z"), Ok(days_from_civil(0, 1, 1) * DAY_MILLIS));
+        for (bad, why) in [
+            ("-290308-12-21T19:59:05.224Z", "outside the range of instants"),
+            ("294247-01-10T04:00:54.776Z", "outside the range of instants"),
+            ("+999999999999999999999-01-01T00:00:00Z", "outside the range of instants"),
+            ("-044-03-15T00:00:00Z", "expected YYYY-MM-DD"),
+            ("+-2024-05-01T09:00:00Z", "expected YYYY-MM-DD"),
+            ("20245-13-01T00:00:00Z", "no such date"),
+        ] {
+            let err = bad.parse::<Instant>().unwrap_err().to_string();
+            assert!(err.starts_with(&format!("`{bad}` is not an RFC 3339 timestamp")) && err.contains(why), "{err}");
+        }
+    }
+
+    #[test]
     fn saturates_at_bounds() {
         assert_eq!(Instant::MAX + Duration::from_secs(1), Instant::MAX);
         assert_eq!(Instant::MIN - Duration::from_secs(1), Instant::MIN);
         assert_eq!(Instant::from_millis(i64::MAX), Instant::MAX);
         assert_eq!(Instant::GLOBAL_WINDOW_MAX + Duration::from_days(1), Instant::MAX);
+    }
+
+    #[test]
+    fn instants_move_in_place_by_durations_within_the_bounds() {
+        let mut t = Instant::from_millis(1_000);
+        t += Duration::from_millis(500);
+        assert_eq!(t, Instant::from_millis(1_500));
+        t -= Duration::from_secs(2);
+        assert_eq!(t, Instant::from_millis(-500));
+        t += Duration::from_millis(i64::MAX);
+        assert_eq!(t, Instant::MAX, "clamped as `+` is");
+        t -= Duration::MAX;
+        assert_eq!(t, Instant::MIN);
+        t -= Duration::from_millis(1);
+        assert_eq!(t, Instant::MIN, "clamped as `-` is");
+        t -= Duration::from_millis(-3);
+        assert_eq!(t, Instant::MIN + Duration::from_millis(3), "a negative duration moves it forward");
+    }
+
+    #[test]
+    fn durations_multiply_and_negate_saturating() {
+        assert_eq!(Duration::from_millis(250) * 4, Duration::from_secs(1));
+        let none = 0;
+        assert_eq!(Duration::from_secs(3) * none, Duration::ZERO);
+        assert_eq!(Duration::from_secs(3) * -2, Duration::from_secs(-6));
+        assert_eq!(Duration::from_days(1) * i64::MAX, Duration::from_millis(i64::MAX));
+        assert_eq!(Duration::from_days(-1) * i64::MAX, Duration::from_millis(i64::MIN));
+        assert_eq!(-Duration::from_secs(5), Duration::from_secs(-5));
+        assert_eq!(-Duration::from_secs(-5), Duration::from_secs(5));
+        assert_eq!(-Duration::ZERO, Duration::ZERO);
+        assert_eq!(-Duration::from_millis(i64::MIN), Duration::from_millis(i64::MAX));
+    }
+
+    #[test]
+    fn durations_convert_to_std_unless_negative() {
+        let std = |d: Duration| std::time::Duration::try_from(d);
+        assert_eq!(std(Duration::from_millis(1_500)), Ok(std::time::Duration::from_millis(1_500)));
+        assert_eq!(std(Duration::ZERO), Ok(std::time::Duration::ZERO));
+        assert_eq!(std(Duration::MAX), Ok(std::time::Duration::from_millis(Duration::MAX.millis() as u64)));
+        let err = std(Duration::from_millis(-1)).unwrap_err();
+        assert_eq!(err.duration(), Duration::from_millis(-1));
+        assert_eq!(err.to_string(), "the duration -1ms is negative: a std::time::Duration cannot be");
+        // And back: a round trip keeps every non-negative duration.
+        for ms in [0, 1, 999, 86_400_000, i64::MAX] {
+            let d = Duration::from_millis(ms);
+            assert_eq!(std(d).map(Duration::from), Ok(d));
+        }
     }
 
     #[test]

@@ -26,9 +26,10 @@ pub struct Window {
     end: Instant,
 }
 
-/// A window hashes as its end alone: the windows of one windowing function (fixed, sliding: one size) never
-/// share an end, so the start would add nothing but work to every lookup of a key's state in a window.
-/// (Windows that share an end still compare unequal; they only share a hash.)
+/// A window hashes as its end alone: the windows of one windowing function (fixed, sliding: one size) do not
+/// share an end (but for the sliding windows cut at the end of the global window), so the start would add
+/// nothing but work to every lookup of a key's state in a window. (Windows that share an end still compare
+/// unequal; they only share a hash.)
 impl std::hash::Hash for Window {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.end.hash(state);
@@ -89,6 +90,14 @@ impl fmt::Debug for Window {
 }
 
 /// How elements are assigned to windows.
+///
+/// Fixed and sliding windows are cut at the ends of time, as Beam's `FixedWindows` cuts the last one: a
+/// window that would start before [`Instant::MIN`] starts there, and one that would end after the end of the
+/// global window ([`Instant::GLOBAL_WINDOW_MAX`] + 1 ms) ends there, so that its max timestamp is never past
+/// its garbage-collection time. Fixed windows so cut still tile the time line without overlapping, and no
+/// window is given twice (sliding windows as long as all of time may be cut to the same window: it is given
+/// once). An element after the end of the global window (up to [`Instant::MAX`]) is assigned as if it were at
+/// [`Instant::GLOBAL_WINDOW_MAX`].
 ///
 /// ```
 /// use dofn::{time::{Duration, Instant}, window::{Window, WindowFn}};
@@ -205,30 +214,56 @@ impl WindowFn {
     /// period zero divides by it). Pipelines and the test harness validate it before assigning any window.
     #[inline]
     pub fn assign(&self, ts: Instant, mut f: impl FnMut(Window)) {
+        // (No arithmetic here overflows: instants, sizes, periods and offsets are all within a few times
+        // `Duration::MAX` of zero, far inside `i64`.)
         match *self {
             WindowFn::Global => f(Window::GLOBAL),
             WindowFn::Fixed { size, offset } => {
-                let start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(size.millis());
-                let start = Instant::from_millis(start);
-                f(Window::new(start, start + size));
+                let ts = ts.min(Instant::GLOBAL_WINDOW_MAX).millis();
+                let start = ts - (ts - offset.millis()).rem_euclid(size.millis());
+                f(cut(start, start + size.millis()));
             }
             WindowFn::Sliding { size, period, offset } => {
-                let last_start = ts.millis() - (ts.millis() - offset.millis()).rem_euclid(period.millis());
+                let (ts, size, period) = (ts.min(Instant::GLOBAL_WINDOW_MAX).millis(), size.millis(), period.millis());
+                let last_start = ts - (ts - offset.millis()).rem_euclid(period);
                 // Window starts s with s <= ts < s + size, earliest first, without allocating.
-                let lowest = ts.millis() - size.millis() + 1;
+                let lowest = ts - size + 1;
                 if lowest > last_start {
                     return;
                 }
-                let mut start = last_start - (last_start - lowest) / period.millis() * period.millis();
+                let mut start = last_start - (last_start - lowest) / period * period;
+                if size >= END_OF_GLOBAL_WINDOW - Instant::MIN.millis() {
+                    // Windows as long as all of time: those that start at or before the first instant and end at
+                    // or after the last are all cut to the same window, one after another. Give it once.
+                    let mut last = None;
+                    while start <= last_start {
+                        let window = cut(start, start + size);
+                        if last != Some(window) {
+                            f(window);
+                        }
+                        last = Some(window);
+                        start += period;
+                    }
+                    return;
+                }
                 while start <= last_start {
-                    let s = Instant::from_millis(start);
-                    f(Window::new(s, s + size));
-                    start += period.millis();
+                    f(cut(start, start + size));
+                    start += period;
                 }
             }
             WindowFn::Sessions { gap } => f(Window::new(ts, ts + gap)),
         }
     }
+}
+
+/// The end of the global window, in milliseconds: no fixed or sliding window ends after it.
+const END_OF_GLOBAL_WINDOW: i64 = Window::GLOBAL.end.millis();
+
+/// The window `[start, end)` cut at the ends of time: it starts no earlier than [`Instant::MIN`] and ends no
+/// later than the global window (see [`WindowFn`]).
+#[inline(always)]
+fn cut(start: i64, end: i64) -> Window {
+    Window::new(Instant::from_millis(start), Instant::from_millis(end.min(END_OF_GLOBAL_WINDOW)))
 }
 
 /// How a collection is windowed: the window function and how late data may be.
@@ -351,6 +386,121 @@ mod tests {
         assert_eq!(windows(f, 4), [(-5, 5), (0, 10)]);
         let f = WindowFn::sliding(Duration::from_millis(10), Duration::from_millis(20));
         assert_eq!(windows(f, 15), Vec::<(i64, i64)>::new());
+    }
+
+    /// The windows `f` assigns to `ts`, in order.
+    fn assigned(f: WindowFn, ts: Instant) -> Vec<Window> {
+        let mut out = Vec::new();
+        f.assign(ts, |w| out.push(w));
+        out
+    }
+
+    const END: Instant = Window::GLOBAL.end();
+
+    #[test]
+    fn windows_near_the_end_of_time_are_cut_at_the_end_of_the_global_window() {
+        let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_secs(60)));
+        let ts = Instant::GLOBAL_WINDOW_MAX - Duration::from_secs(10);
+        let [w] = assigned(strategy.window_fn, ts)[..] else { panic!("one fixed window") };
+        // The last fixed window starts at its usual place and ends with the global window.
+        assert_eq!(w.start().millis(), ts.millis() - ts.millis().rem_euclid(60_000));
+        assert_eq!((w.end(), w.max_timestamp()), (END, Instant::GLOBAL_WINDOW_MAX));
+        assert_eq!(strategy.gc_time(&w), w.max_timestamp(), "a timer at the max timestamp is not past expiry");
+        // Elements after the end of the global window land in the last window too.
+        for late in [Instant::GLOBAL_WINDOW_MAX, Instant::GLOBAL_WINDOW_MAX + Duration::from_secs(61), Instant::MAX] {
+            assert_eq!(assigned(strategy.window_fn, late), [w], "{late:?}");
+        }
+        let before = assigned(strategy.window_fn, w.start() - Duration::from_millis(1));
+        assert_eq!(before[0].end(), w.start(), "the window before ends where the last one starts");
+
+        let sliding = WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(20));
+        let windows = assigned(sliding, ts);
+        assert_eq!(windows.len(), 3);
+        assert!(windows.iter().all(|w| w.contains(ts) && w.end() == END), "{windows:?}");
+        assert_eq!(assigned(sliding, Instant::MAX), assigned(sliding, Instant::GLOBAL_WINDOW_MAX));
+    }
+
+    #[test]
+    fn windows_near_the_start_of_time_are_cut_at_it_and_neither_repeat_nor_overlap() {
+        let fixed = WindowFn::fixed(Duration::from_secs(60));
+        let [first] = assigned(fixed, Instant::MIN)[..] else { panic!("one fixed window") };
+        assert_eq!(first.start(), Instant::MIN);
+        assert_eq!(first.end().millis().rem_euclid(60_000), 0, "it ends where a fixed window ends");
+        assert_eq!(assigned(fixed, first.end()), [Window::new(first.end(), first.end() + Duration::from_secs(60))]);
+        assert_eq!(assigned(fixed, first.max_timestamp()), [first]);
+
+        // Two sliding windows start before the first instant: cut, they are two windows, not one twice.
+        let sliding = WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(30));
+        let windows = assigned(sliding, Instant::MIN);
+        assert_eq!(windows.len(), 2);
+        assert!(windows.iter().all(|w| w.start() == Instant::MIN && w.contains(Instant::MIN)), "{windows:?}");
+        assert!(windows[0].end() < windows[1].end(), "{windows:?}");
+        assert_eq!(assigned(sliding, Instant::MIN + Duration::from_millis(1)), windows, "the same cut windows");
+    }
+
+    #[test]
+    fn windows_are_distinct_in_order_and_within_time_for_any_size_at_either_end() {
+        let day = Duration::from_days(1);
+        let fns = [
+            WindowFn::fixed(Duration::from_millis(7)),
+            WindowFn::Fixed { size: Duration::from_secs(60), offset: Duration::from_secs(17) },
+            WindowFn::fixed(Duration::MAX),
+            WindowFn::sliding(Duration::from_secs(60), Duration::from_secs(30)),
+            WindowFn::Sliding {
+                size: Duration::from_millis(10),
+                period: Duration::from_millis(3),
+                offset: Duration::from_millis(1),
+            },
+            WindowFn::sliding(Duration::from_millis(3), Duration::from_millis(10)),
+            // Windows about as long as all of time.
+            WindowFn::sliding(Duration::MAX, Duration::from_days(100_000_000)),
+            WindowFn::Sliding { size: Duration::MAX - day, period: Duration::MAX - day - day, offset: day },
+        ];
+        let near = |t: Instant| (-3..=3).map(move |d| t + Duration::from_millis(d));
+        let times = near(Instant::MIN)
+            .chain(near(Instant::EPOCH))
+            .chain(near(Instant::GLOBAL_WINDOW_MAX))
+            .chain(near(Instant::MAX));
+        for f in fns {
+            for ts in times.clone() {
+                let windows = assigned(f, ts);
+                let at = ts.min(Instant::GLOBAL_WINDOW_MAX);
+                assert!(windows.windows(2).all(|p| p[0] < p[1]), "{f:?} at {ts:?}: {windows:?}");
+                for w in &windows {
+                    assert!(w.contains(at) && w.start() >= Instant::MIN && w.end() <= END, "{f:?} at {ts:?}: {w:?}");
+                }
+                if let (WindowFn::Fixed { .. }, [w]) = (f, &windows[..]) {
+                    // Fixed windows tile time: the one before ends where this one starts, the next starts where
+                    // it ends.
+                    if w.start() > Instant::MIN {
+                        assert_eq!(assigned(f, w.start() - Duration::from_millis(1))[0].end(), w.start(), "{f:?}");
+                    }
+                    if w.end() < END {
+                        assert_eq!(assigned(f, w.end())[0].start(), w.end(), "{f:?}");
+                    }
+                } else {
+                    assert!(!matches!(f, WindowFn::Fixed { .. }), "{f:?} at {ts:?}: one fixed window");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "assigns 213 million windows (some 15 s in a debug build): run with `--ignored`"]
+    fn sliding_windows_that_cover_all_of_time_are_cut_to_one_window_given_once() {
+        // Windows as long as all of time, one every day less a millisecond, one of them starting at the first
+        // instant: it and the one before (a day less a millisecond earlier) both span all of time.
+        let period = Duration::from_days(1) - Duration::from_millis(1);
+        let offset = Duration::from_millis(Instant::MIN.millis().rem_euclid(period.millis()));
+        let sliding = WindowFn::Sliding { size: Duration::MAX, period, offset };
+        let ts = Instant::EPOCH;
+        let (mut whole, mut last) = (0, None);
+        sliding.assign(ts, |w| {
+            whole += i32::from(w.start() == Instant::MIN && w.end() == END);
+            assert!(last < Some(w) && w.contains(ts), "{w:?} after {last:?}: in order, none twice");
+            last = Some(w);
+        });
+        assert_eq!(whole, 1);
     }
 
     #[test]

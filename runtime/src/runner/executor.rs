@@ -229,20 +229,32 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result.map_err(|e| Error::User { site: self.site("finish_bundle".into(), None, None, None), source: e })
     }
 
-    /// Calls `#[teardown]` if the DoFn was set up (and did not panic).
+    /// Calls `#[teardown]` if the DoFn was set up (and did not panic). A panic in it becomes
+    /// [`Error::Panicked`] naming `teardown`, as a panic in any other callback does, so that the run reports it
+    /// and the other stages are still torn down.
     pub(crate) fn teardown(&mut self) -> Result<(), Error> {
         if !self.set_up || self.poisoned.is_some() {
             return Ok(());
         }
         self.set_up = false;
-        self.dofn
-            .teardown()
-            .map_err(|e| Error::User { site: self.site("teardown".into(), None, None, None), source: e })
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dofn.teardown()));
+        let site = self.site("teardown".into(), None, None, None);
+        match result {
+            Ok(result) => result.map_err(|e| Error::User { site, source: e }),
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                self.poisoned = Some((message.clone(), Some(site.clone())));
+                Err(Error::Panicked { dofn: F::NAME, message, site: Some(site) })
+            }
+        }
     }
 
-    /// Runs `f` with the main outputs going straight to the end of `out`.
+    /// Runs `f` as one bundle, with the main outputs going straight to the end of `out`, and ends the bundle
+    /// with `#[finish_bundle]`. A bundle that fails is abandoned, as Beam abandons one: `#[finish_bundle]` is
+    /// not called, its outputs are taken off `out` again and not counted, and the next callback starts a new
+    /// bundle with `#[start_bundle]`. (What it did before it failed, to state and timers, stays done.)
     #[inline]
-    pub(crate) fn writing_into(
+    pub(crate) fn run_bundle(
         &mut self,
         out: &mut Vec<WindowedValue<F::Output>>,
         f: impl FnOnce(&mut Self) -> Result<(), Error>,
@@ -251,10 +263,20 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         out.append(&mut pending);
         let before = out.len();
         std::mem::swap(&mut self.out.main, out);
-        let result = f(self);
+        let result = f(self).and_then(|()| self.finish_bundle());
         std::mem::swap(&mut self.out.main, out);
-        self.metrics.outputs += (out.len() - before) as u64;
+        match result {
+            Ok(()) => self.metrics.outputs += (out.len() - before) as u64,
+            Err(_) => self.abandon_bundle(out, before),
+        }
         result
+    }
+
+    /// Ends a failed bundle without `#[finish_bundle]`, dropping the outputs it made (`out[before..]`).
+    #[cold]
+    fn abandon_bundle(&mut self, out: &mut Vec<WindowedValue<F::Output>>, before: usize) {
+        self.in_bundle = false;
+        out.truncate(before);
     }
 
     /// One step of a pipeline as one bundle, outputs written to the end of `out`: assigns windows to `batch`
@@ -276,10 +298,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let run = |executor: &mut Self| {
             executor.process_batch(batch)?;
             executor.advance_processing_time(time.processing_time)?;
-            executor.advance_watermark(time.watermark)?;
-            executor.finish_bundle()
+            executor.advance_watermark(time.watermark)
         };
-        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.writing_into(out, run)));
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_bundle(out, run)));
         step.unwrap_or_else(|payload| {
             let message = panic_message(payload.as_ref());
             let site = self.panic_site();
@@ -714,13 +735,22 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.after_call(result, Some(e.rec), true, || (timer_method(id, e.tag, &tag), window, firing))
     }
 
-    /// Expires `window` for every key: runs `#[on_window_expiration]`, then clears the cells and timers (even
-    /// after a failed callback: nothing of an expired window is kept).
+    /// Expires `window` for every key: runs `#[on_window_expiration]` for each key, then clears the cells and
+    /// timers. A callback that fails does not keep the others from running (each key is told its window
+    /// expired); the first failure is returned, and nothing of the expired window is kept either way. (A panic
+    /// is different: as in any callback, it ends the DoFn's run, which runs nothing more.)
     fn expire_window(&mut self, window: Window) -> Result<(), Error> {
         let Some(records) = self.windows.remove(&window) else { return Ok(()) };
         let mut result = Ok(());
         if F::HAS_WINDOW_EXPIRATION {
-            result = records.iter().try_for_each(|&rec| self.call_window_expiration(rec, window));
+            // The bundle is started once for all keys: if that fails, no callback runs.
+            result = self.ensure_started();
+            if result.is_ok() {
+                for &rec in &records {
+                    let called = self.call_window_expiration(rec, window);
+                    result = result.and(called);
+                }
+            }
         }
         let metrics = &mut self.metrics;
         self.backend.remove_many(&records, |_, _, mut state, mut timers| {
@@ -740,8 +770,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result
     }
 
+    /// Runs `#[on_window_expiration]` for record `rec` of `window`. The bundle has been started.
     fn call_window_expiration(&mut self, rec: RecordId, window: Window) -> Result<(), Error> {
-        self.ensure_started()?;
         let expiry = self.gc_time(window);
         let Some(record) = self.backend.get(rec) else { return Ok(()) };
         let mut cx = ExpirationContext::new(window, expiry, self.skew, &mut self.out);

@@ -77,6 +77,17 @@ impl<T> Extend<T> for Bag<T> {
     }
 }
 
+impl<'a, T> IntoIterator for &'a Bag<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    /// The values, in the order they were added (as [`Bag::read`]): `for value in &bag`.
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.read()
+    }
+}
+
 impl<T: Send + 'static> StateCell for Bag<T> {
     const KIND: &'static str = "Bag";
 

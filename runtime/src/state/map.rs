@@ -6,12 +6,13 @@ use hashbrown::Equivalent;
 use hashbrown::hash_map::{Entry, HashMap};
 use serde::{Deserialize, Serialize};
 
-use super::StateCell;
+use super::{CellHasher, StateCell};
 
 /// A cell holding a map from keys to values (Beam's `MapState`).
 ///
 /// Lookups take any borrowed form of the key, as [`HashMap`](std::collections::HashMap)'s do (a `&str` for a
-/// `String` key). Iteration order is unspecified.
+/// `String` key). Iteration order is unspecified, but the same in every run of a program that fills the map
+/// the same way (see [the module docs](crate::state#iteration-order)).
 ///
 /// ```
 /// use dofn::state::Map;
@@ -22,6 +23,8 @@ use super::StateCell;
 /// assert_eq!(seen.get("b"), Some(&5));
 /// assert_eq!(seen.remove("a"), Some(1));
 /// assert_eq!(seen.len(), 1);
+/// assert_eq!(seen.take(), [("b".to_string(), 5)]);
+/// assert!(seen.is_empty());
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -29,7 +32,7 @@ use super::StateCell;
     serialize = "K: Serialize + Eq + Hash, V: Serialize",
     deserialize = "K: Deserialize<'de> + Eq + Hash, V: Deserialize<'de>"
 ))]
-pub struct Map<K, V>(HashMap<K, V>);
+pub struct Map<K, V>(HashMap<K, V, CellHasher>);
 
 impl<K: Eq + Hash, V> Map<K, V> {
     /// Maps `key` to `value`, replacing any value `key` had.
@@ -116,6 +119,13 @@ impl<K, V> Map<K, V> {
     #[inline]
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// Takes every key-value pair out, leaving the map empty: the way to flush a map without cloning it. The
+    /// pairs come in the order [`Map::entries`] gives.
+    #[inline]
+    pub fn take(&mut self) -> Vec<(K, V)> {
+        std::mem::take(&mut self.0).into_iter().collect()
     }
 }
 

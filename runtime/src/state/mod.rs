@@ -16,6 +16,14 @@
 //! Reads reflect every earlier write to the same key and window, including writes made earlier in the same
 //! call. The in-memory runner keeps values as they are (they need only be `Send`); a durable or remote state
 //! store would need them serde-serialisable, so values that are make a DoFn ready for one.
+//!
+//! # Iteration order
+//!
+//! The hash-based cells ([`Map`], [`Set`], [`Multimap`]) iterate in an unspecified order, but a reproducible
+//! one: it depends only on the values and the operations made on the cell, so a program that fills a cell the
+//! same way iterates it the same way in every run, and outputs made while iterating come out in the same
+//! order (the determinism a run promises). The order may differ between platforms and between versions of
+//! dofn or its dependencies; sort the values where an order matters.
 
 mod bag;
 mod combining;
@@ -40,6 +48,12 @@ pub use value::Value;
 /// key is equivalent to it, so `map.get("ann")` works on a `Map<String, _>`. Every `Q` with `K: Borrow<Q>`
 /// has it; implement it to look up by another type without depending on hashbrown.
 pub use hashbrown::Equivalent;
+
+/// The hasher of the hash-based cells: foldhash with a fixed seed, so that a cell's iteration order is the same
+/// in every run. (hashbrown's default hasher is seeded at random per process and per table, which changes the
+/// order from run to run.) A fixed seed gives up hashbrown's protection against keys chosen to collide, which
+/// matters only for cells that hold keys an adversary picks.
+type CellHasher = foldhash::fast::FixedState;
 
 /// A kind of state cell: what a `#[state_id]` field's [`StateSpec`] names.
 ///

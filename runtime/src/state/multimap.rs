@@ -6,13 +6,14 @@ use std::hash::Hash;
 use hashbrown::{Equivalent, HashMap};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::StateCell;
+use super::{CellHasher, StateCell};
 
 /// A cell holding a map from keys to one or more values each (Beam's `MultimapState`).
 ///
-/// A key's values read in the order they were put; the order of keys is unspecified. Lookups take any
-/// borrowed form of the key (a `&str` for a `String` key). The serialised form is a map from each key to
-/// the list of its values.
+/// A key's values read in the order they were put; the order of keys is unspecified, but the same in every run
+/// of a program that fills the multimap the same way (see [the module docs](crate::state#iteration-order)).
+/// Lookups take any borrowed form of the key (a `&str` for a `String` key). The serialised form is a map from
+/// each key to the list of its values.
 ///
 /// ```
 /// use dofn::state::Multimap;
@@ -28,7 +29,7 @@ use super::StateCell;
 #[derive(Clone)]
 pub struct Multimap<K, V> {
     /// Every key present has at least one value.
-    map: HashMap<K, Vec<V>>,
+    map: HashMap<K, Vec<V>, CellHasher>,
     /// The number of values, over all keys.
     len: usize,
 }
@@ -134,7 +135,7 @@ impl<K: Serialize + Eq + Hash, V: Serialize> Serialize for Multimap<K, V> {
 impl<'de, K: Deserialize<'de> + Eq + Hash, V: Deserialize<'de>> Deserialize<'de> for Multimap<K, V> {
     /// Reads a map from keys to lists of values; keys with an empty list are dropped.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = HashMap::<K, Vec<V>>::deserialize(deserializer)?;
+        let mut map = HashMap::<K, Vec<V>, CellHasher>::deserialize(deserializer)?;
         map.retain(|_, values| !values.is_empty());
         let len = map.values().map(Vec::len).sum();
         Ok(Multimap { map, len })

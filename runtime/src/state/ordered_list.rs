@@ -28,6 +28,8 @@ use crate::time::Instant;
 /// assert_eq!(rides.read_range(t(10), t(20)).count(), 2);
 /// rides.clear_range(t(0), t(16));
 /// assert_eq!(rides.read().collect::<Vec<_>>(), [(t(20), &"dropoff")]);
+/// assert_eq!(rides.take(), [(t(20), "dropoff")]);
+/// assert!(rides.is_empty());
 /// ```
 #[derive(Clone)]
 pub struct OrderedList<T> {
@@ -92,6 +94,13 @@ impl<T> OrderedList<T> {
     pub fn clear(&mut self) {
         self.values.clear();
         self.next_seq = 0;
+    }
+
+    /// Takes every value out with its timestamp, in timestamp order (as [`OrderedList::read`]), leaving the
+    /// list empty: the way to flush a list without cloning its values.
+    pub fn take(&mut self) -> Vec<(Instant, T)> {
+        self.next_seq = 0;
+        std::mem::take(&mut self.values).into_iter().map(|((ts, _), v)| (ts, v)).collect()
     }
 }
 

@@ -5,12 +5,13 @@ use std::hash::Hash;
 use hashbrown::{Equivalent, HashSet};
 use serde::{Deserialize, Serialize};
 
-use super::StateCell;
+use super::{CellHasher, StateCell};
 
 /// A cell holding a set of values (Beam's `SetState`).
 ///
 /// Lookups take any borrowed form of the value (a `&str` for `String` values). Iteration order is
-/// unspecified.
+/// unspecified, but the same in every run of a program that fills the set the same way (see
+/// [the module docs](crate::state#iteration-order)).
 ///
 /// ```
 /// use dofn::state::Set;
@@ -20,11 +21,16 @@ use super::StateCell;
 /// assert!(users.contains("ada"));
 /// assert!(users.remove("ada"));
 /// assert!(users.is_empty());
+/// users.extend(["bob".to_string(), "cy".to_string()]);
+/// let mut flushed = users.take();
+/// flushed.sort();
+/// assert_eq!(flushed, ["bob", "cy"]);
+/// assert!(users.is_empty());
 /// ```
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(transparent)]
 #[serde(bound(serialize = "T: Serialize + Eq + Hash", deserialize = "T: Deserialize<'de> + Eq + Hash"))]
-pub struct Set<T>(HashSet<T>);
+pub struct Set<T>(HashSet<T, CellHasher>);
 
 impl<T: Eq + Hash> Set<T> {
     /// Adds `value` (a value already present is kept).
@@ -75,6 +81,21 @@ impl<T> Set<T> {
     #[inline]
     pub fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// Takes every value out, leaving the set empty: the way to flush a set without cloning its values. They
+    /// come in the order [`Set::read`] gives.
+    #[inline]
+    pub fn take(&mut self) -> Vec<T> {
+        std::mem::take(&mut self.0).into_iter().collect()
+    }
+}
+
+impl<T: Eq + Hash> Extend<T> for Set<T> {
+    /// Adds every value of `values` (values already present are kept).
+    #[inline]
+    fn extend<I: IntoIterator<Item = T>>(&mut self, values: I) {
+        self.0.extend(values);
     }
 }
 
