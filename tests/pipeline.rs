@@ -730,6 +730,54 @@ fn bad_settings_fail_the_run_before_any_element() {
     );
 }
 
+/// Counts, and outputs each value to the main output and to [`ODD`]; fails on a value of 0 (after its outputs).
+#[dofn]
+#[derive(Clone, Default)]
+struct FailsOnZero {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+}
+
+#[dofn]
+impl FailsOnZero {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u64, u64), u64>,
+        #[state_id("n")] n: &mut Value<u64>,
+    ) -> Result<(), String> {
+        *n.get_or_insert_with(|| 0) += 1;
+        cx.output(*cx.value());
+        cx.output_to(&ODD, *cx.value());
+        if *cx.value() == 0 {
+            return Err(format!("zero for key {}", cx.key()));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_steps_outputs_main_and_tagged_are_dropped_and_the_steps_before_are_handed_over() {
+    // Step 1 succeeds; step 2 outputs 3 then fails on 0: neither of its outputs reaches the callbacks.
+    let stream = TestStream::new()
+        .add_elements([((1u64, 1u64), ms(0)), ((2, 2), ms(0))])
+        .advance_watermark_to(ms(10))
+        .add_elements([((1, 3), ms(20)), ((1, 0), ms(21))])
+        .advance_watermark_to(ms(30));
+    for workers in [1, 2] {
+        let (mut main, mut tagged) = (Vec::new(), Vec::new());
+        let result = Pipeline::from_test_stream(stream.clone())
+            .with_workers(workers)
+            .apply(FailsOnZero::default())
+            .run_with_tagged(|o| main.push(o.value), |t| tagged.extend(t.take(&ODD).into_iter().map(|o| o.value)));
+        let err = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.ends_with("zero for key 1"), "{workers} worker(s): {err}");
+        main.sort_unstable();
+        tagged.sort_unstable();
+        assert_eq!((main, tagged), (vec![1, 2], vec![1, 2]), "{workers} worker(s)");
+    }
+}
+
 #[test]
 fn tagged_outputs_reach_run_with_tagged_step_by_step_on_a_live_source() {
     // The sender waits until the tagged output of its third element has been handed over before it sends

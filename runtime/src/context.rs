@@ -13,10 +13,10 @@
 //! | [`TimerTag`] | `#[on_timer_family]` | the tag of the firing timer |
 
 use std::any::{Any, TypeId};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
-use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::time::{Duration, Instant};
@@ -134,9 +134,12 @@ impl<T: Send + 'static> AnyValues for Vec<WindowedValue<T>> {
 /// On one worker a tag's values are in output order. On several, as the main outputs: step by step, and
 /// within a step worker by worker, so each key's values are in order, the same on every run with the same
 /// number of workers; sort them (by key, window and timestamp, say) for a view that does not depend on it.
+///
+/// Tags are kept in the order of their ids (then of their value types), so [`TaggedOutputs::counts`] and the
+/// `Debug` form list them the same way on every run.
 #[derive(Default)]
 pub struct TaggedOutputs {
-    by_tag: HashMap<(&'static str, TypeId), Box<dyn AnyValues>>,
+    by_tag: BTreeMap<(&'static str, TypeId), Box<dyn AnyValues>>,
 }
 
 impl TaggedOutputs {
@@ -163,7 +166,7 @@ impl TaggedOutputs {
             .unwrap_or_default()
     }
 
-    /// The ids of the tags that received output, with how many values each.
+    /// The ids of the tags that received output, with how many values each, in the order of their ids.
     pub fn counts(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
         self.by_tag.iter().map(|((id, _), v)| (*id, v.len()))
     }
@@ -492,3 +495,23 @@ pub struct Timestamp(pub Instant);
 /// The tag of the firing timer in an `#[on_timer_family]` callback, as a parameter: `TimerTag(tag): TimerTag`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerTag<'a>(pub &'a str);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tagged_outputs_list_their_tags_in_the_order_of_their_ids() {
+        const B: OutputTag<u8> = OutputTag::new("b");
+        const A: OutputTag<String> = OutputTag::new("a");
+        const C: OutputTag<u8> = OutputTag::new("c");
+        let mut out = Outputs::<()>::default();
+        let mut cx = BundleContext::new(&mut out);
+        cx.output_to(&C, 3, Instant::EPOCH, Window::GLOBAL);
+        cx.output_to(&B, 1, Instant::EPOCH, Window::GLOBAL);
+        cx.output_to(&A, "x".into(), Instant::EPOCH, Window::GLOBAL);
+        cx.output_to(&B, 2, Instant::EPOCH, Window::GLOBAL);
+        assert_eq!(out.tagged.counts().collect::<Vec<_>>(), [("a", 1), ("b", 2), ("c", 1)]);
+        assert_eq!(format!("{:?}", out.tagged), r#"{"a": 1, "b": 2, "c": 1}"#);
+    }
+}

@@ -272,11 +272,14 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         result
     }
 
-    /// Ends a failed bundle without `#[finish_bundle]`, dropping the outputs it made (`out[before..]`).
+    /// Ends a failed bundle without `#[finish_bundle]`, dropping the outputs it made (main: `out[before..]`;
+    /// tagged).
     #[cold]
     fn abandon_bundle(&mut self, out: &mut Vec<WindowedValue<F::Output>>, before: usize) {
         self.in_bundle = false;
         out.truncate(before);
+        // The tagged outputs are taken after every step, so those held now are this bundle's.
+        self.out.tagged = crate::context::TaggedOutputs::default();
     }
 
     /// One step of a pipeline as one bundle, outputs written to the end of `out`: assigns windows to `batch`
