@@ -359,6 +359,18 @@ fn a_timer_callbacks_timestamp_is_its_output_timestamp_and_the_firing_time_is_on
     assert_eq!(values(&out), [("event", 15, 15, 60)]);
 }
 
+#[test]
+fn a_harness_clock_can_start_later_than_the_epoch() {
+    // The processing-time timer is set 60 s after the starting clock, and fires when the clock gets there.
+    let mut h =
+        Harness::new(Stamps::default(), WindowingStrategy::global()).unwrap().with_processing_time_start(ms(1_000_000));
+    assert_eq!(h.processing_time(), ms(1_000_000));
+    h.add_elements([((1, ()), ms(10))]).unwrap();
+    assert_eq!(h.advance_processing_time(Duration::from_millis(59_999)).unwrap(), []);
+    let out = h.advance_processing_time(Duration::from_millis(1)).unwrap();
+    assert_eq!(values(&out), [("clock", 10, 10, 1_060_000)]);
+}
+
 /// Timers in a family, tagged by the element's value; the callback outputs the tag.
 #[dofn]
 #[derive(Clone, Default)]

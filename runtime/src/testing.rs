@@ -220,10 +220,17 @@ impl<F: DoFn> Harness<F> {
         })
     }
 
-    /// Starts the processing-time clock at `start` (the default is the epoch).
-    pub fn with_processing_time(mut self, start: Instant) -> Self {
+    /// Starts the processing-time clock at `start` (the default is the epoch), as
+    /// [`TestStream::with_processing_time_start`] does for a pipeline.
+    pub fn with_processing_time_start(mut self, start: Instant) -> Self {
         self.executor.set_processing_time_start(start);
         self
+    }
+
+    /// The former name of [`Harness::with_processing_time_start`].
+    #[deprecated(note = "renamed `with_processing_time_start`, as on `TestStream`")]
+    pub fn with_processing_time(self, start: Instant) -> Self {
+        self.with_processing_time_start(start)
     }
 
     fn step(
