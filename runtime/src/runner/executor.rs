@@ -750,8 +750,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             result = self.ensure_started();
             if result.is_ok() {
                 for &rec in &records {
-                    let called = self.call_window_expiration(rec, window);
-                    result = result.and(called);
+                    if let Err(e) = self.call_window_expiration(rec, window) {
+                        keep_first(&mut result, e);
+                    }
                 }
             }
         }
@@ -783,6 +784,15 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.running = None;
         let ts = window.max_timestamp();
         self.after_call(result, Some(rec), false, || ("on_window_expiration".into(), window, ts))
+    }
+}
+
+/// Keeps the first of several errors (out of line: the loop that calls it stays free of error handling).
+#[cold]
+#[inline(never)]
+fn keep_first(result: &mut Result<(), Error>, error: Error) {
+    if result.is_ok() {
+        *result = Err(error);
     }
 }
 
