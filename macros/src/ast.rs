@@ -12,7 +12,7 @@ use syn::{
     ReturnType, Type,
 };
 
-use crate::attr::{self, IdKind};
+use crate::attr::{self, CfgOn, IdKind};
 use crate::ctxt::Ctxt;
 use crate::symbol::{self, ID_ATTRS, METHOD_ATTRS, Symbol};
 
@@ -55,7 +55,11 @@ impl DofnStruct {
         let mut decls = Vec::new();
         let mut poisoned = [false; 3];
         let mut broken = Vec::new();
+        // In a tuple struct, fields are named by position: a `#[cfg]` before a field with an id would move it.
+        let tuple = matches!(item.fields, syn::Fields::Unnamed(_));
+        let last_id = item.fields.iter().rposition(|f| attr::helpers_in(&f.attrs).iter().any(|s| ID_ATTRS.contains(s)));
         for (index, field) in item.fields.iter_mut().enumerate() {
+            attr::unwrap_cfg_attr_helpers(cx, &mut field.attrs);
             let mut found: Option<(IdKind, Option<LitStr>)> = None;
             let mut kept = Vec::with_capacity(field.attrs.len());
             for attr in std::mem::take(&mut field.attrs) {
@@ -89,11 +93,30 @@ impl DofnStruct {
                 }
             }
             field.attrs = kept;
-            let Some((kind, id)) = found else { continue };
+            let Some((kind, id)) = found else {
+                if tuple
+                    && last_id.is_some_and(|last| index < last)
+                    && attr::report_cfg(cx, &field.attrs, CfgOn::TupleField)
+                {
+                    field.attrs.retain(|a| !attr::is_cfg(a));
+                }
+                continue;
+            };
+            // A `#[cfg]` on a declaration is reported. On a named field it stays, and the declaration is left
+            // out (as malformed, so that its uses in the impl are not reported too): the field may not exist.
+            // On a tuple struct's field it goes, so that the fields keep their positions.
+            let cfg = attr::report_cfg(cx, &field.attrs, CfgOn::Field(kind));
+            if cfg && tuple {
+                field.attrs.retain(|a| !attr::is_cfg(a));
+            }
             let Some(id) = id else {
                 poisoned[kind as usize] = true;
                 continue;
             };
+            if cfg && !tuple {
+                broken.push((kind, id));
+                continue;
+            }
             let member = field.ident.clone().unwrap_or_else(|| format_ident!("field_{}", index));
             let Some(inner) = spec_argument(&field.ty, kind.spec()) else {
                 let name = field.ident.as_ref().map_or_else(|| format!("{index}"), ToString::to_string);
@@ -324,9 +347,13 @@ pub(crate) struct Method {
     /// Set by a check that rejected the whole method (a second `#[process_element]`, a callback for an
     /// unknown timer): it is not wired.
     pub(crate) rejected: bool,
-    /// Its signature cannot be called as a DoFn method (`async`, `unsafe`, type parameters of its own): the
-    /// error says so, and the wiring is generated without the call, so that rustc adds nothing to it.
+    /// Its signature cannot be called as a DoFn method (`async`, `unsafe`, type parameters of its own, a
+    /// `#[cfg]`): the error says so, and the wiring is generated without the call, so that rustc adds nothing
+    /// to it.
     pub(crate) uncallable: bool,
+    /// It carries a `#[cfg]` (reported): it may not be compiled, so a second method with its role is not a
+    /// duplicate (`#[cfg(a)]` and `#[cfg(not(a))]` variants), only left unwired.
+    pub(crate) cfg: bool,
 }
 
 impl Method {
@@ -351,7 +378,20 @@ impl DofnImpl {
         for impl_item in &mut item.items {
             match impl_item {
                 ImplItem::Fn(f) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut f.attrs);
+                    for arg in &mut f.sig.inputs {
+                        match arg {
+                            FnArg::Receiver(r) => attr::unwrap_cfg_attr_helpers(cx, &mut r.attrs),
+                            FnArg::Typed(pat) => attr::unwrap_cfg_attr_helpers(cx, &mut pat.attrs),
+                        }
+                    }
                     let role = take_role(cx, &mut f.attrs);
+                    // A `#[cfg]` on a role method or on one of its parameters is reported and stays: the method
+                    // is left uncalled, so that whether it is compiled or not, nothing else is reported.
+                    let cfg = role
+                        .as_ref()
+                        .is_some_and(|(role, _)| attr::report_cfg(cx, &f.attrs, CfgOn::Method(role.symbol())));
+                    let mut param_cfg = false;
                     let mut receiver = false;
                     let mut receiver_mut = None;
                     let mut by_value = false;
@@ -385,8 +425,10 @@ impl DofnImpl {
                             FnArg::Typed(pat) => {
                                 let id = take_param_id(cx, &mut pat.attrs, role.is_some());
                                 if role.is_some() {
+                                    let cfg = attr::report_cfg(cx, &pat.attrs, CfgOn::Param);
+                                    param_cfg |= cfg;
                                     // A malformed id was reported: the parameter is left unwired, silently.
-                                    let malformed = matches!(id, Some((_, None, _)));
+                                    let malformed = matches!(id, Some((_, None, _))) || cfg;
                                     let id = id.map(|(kind, id, attr)| {
                                         (kind, id.unwrap_or_else(|| LitStr::new("", attr)), attr)
                                     });
@@ -401,7 +443,7 @@ impl DofnImpl {
                     }
                     if let Some((role, attr)) = role {
                         // (`self` by value was reported above.)
-                        let uncallable = check_signature(cx, &f.sig) || by_value;
+                        let uncallable = check_signature(cx, &f.sig) || by_value || cfg || param_cfg;
                         let output = match &f.sig.output {
                             ReturnType::Default => None,
                             ReturnType::Type(_, ty) => Some((**ty).clone()),
@@ -416,12 +458,22 @@ impl DofnImpl {
                             output,
                             rejected: false,
                             uncallable,
+                            cfg,
                         });
                     }
                 }
-                ImplItem::Const(c) => strip_misplaced(cx, &mut c.attrs, "an associated const"),
-                ImplItem::Type(t) => strip_misplaced(cx, &mut t.attrs, "an associated type"),
-                ImplItem::Macro(m) => strip_misplaced(cx, &mut m.attrs, "a macro invocation"),
+                ImplItem::Const(c) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut c.attrs);
+                    strip_misplaced(cx, &mut c.attrs, "an associated const");
+                }
+                ImplItem::Type(t) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut t.attrs);
+                    strip_misplaced(cx, &mut t.attrs, "an associated type");
+                }
+                ImplItem::Macro(m) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut m.attrs);
+                    strip_misplaced(cx, &mut m.attrs, "a macro invocation");
+                }
                 _ => {}
             }
         }

@@ -84,14 +84,16 @@ pub(crate) fn check_impl(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &
 /// `#[setup]`, `#[teardown]`.
 fn check_single_roles(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     let name = &decls.name;
-    let mut first: HashMap<&'static str, (Span, String)> = HashMap::new();
+    let mut first: HashMap<&'static str, (Span, String, bool)> = HashMap::new();
     for m in &mut imp.methods {
         if !m.role.is_single() {
             continue;
         }
         let sym = m.role.symbol();
         match first.get(sym.0) {
-            Some((at, first_name)) => {
+            // (Methods with a `#[cfg]`, reported, may be variants of one method: the later ones go unwired.)
+            Some((_, _, first_cfg)) if *first_cfg || m.cfg => m.rejected = true,
+            Some((at, first_name, _)) => {
                 duplicate(
                     cx,
                     m.attr,
@@ -102,7 +104,7 @@ fn check_single_roles(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                 m.rejected = true;
             }
             None => {
-                first.insert(sym.0, (m.attr, m.ident.to_string()));
+                first.insert(sym.0, (m.attr, m.ident.to_string(), m.cfg));
             }
         }
     }
@@ -238,7 +240,7 @@ fn check_callback_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
 /// One callback per timer and per timer family.
 fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     let name = &decls.name;
-    let mut first: HashMap<(IdKind, String), (Span, String)> = HashMap::new();
+    let mut first: HashMap<(IdKind, String), (Span, String, bool)> = HashMap::new();
     for m in &mut imp.methods {
         let (kind, id) = match &m.role {
             Role::OnTimer(id) if !m.rejected => (IdKind::Timer, id),
@@ -247,7 +249,9 @@ fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl
         };
         let value = id.value();
         match first.get(&(kind, value.clone())) {
-            Some((at, first_name)) => {
+            // (As in `check_single_roles`: `#[cfg]` variants of one callback.)
+            Some((_, _, first_cfg)) if *first_cfg || m.cfg => m.rejected = true,
+            Some((at, first_name, _)) => {
                 duplicate(
                     cx,
                     id.span(),
@@ -262,7 +266,7 @@ fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl
                 m.rejected = true;
             }
             None => {
-                first.insert((kind, value), (id.span(), m.ident.to_string()));
+                first.insert((kind, value), (id.span(), m.ident.to_string(), m.cfg));
             }
         }
     }

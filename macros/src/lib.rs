@@ -119,6 +119,11 @@ use crate::ctxt::Ctxt;
 /// is (`use super::BatchedRpc;` brings both the type and the declarations). Put `#[dofn]` before `#[derive]`.
 /// One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
 /// ordinary ones (helpers the role methods call, say).
+///
+/// `#[dofn]` runs before `#[cfg]` is evaluated, so it cannot tell which declarations, role methods and
+/// parameters will be compiled: a `#[cfg]` on any of them is an error, and so is a `#[cfg_attr]` that would add
+/// one of `#[dofn]`'s attributes. Put the condition inside the method, or `#[cfg]` on the whole DoFn (its struct
+/// and its impl); `#[cfg]` on plain fields and helper methods is fine.
 #[proc_macro_attribute]
 pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
