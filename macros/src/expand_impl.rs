@@ -34,6 +34,55 @@ pub(crate) fn expand(decls: &Declarations, item: &ItemImpl, imp: &DofnImpl) -> T
     }
 }
 
+/// A placeholder `impl DoFn`, for an impl that cannot be wired because it or its struct has a syntax error
+/// (which rustc reports): it has the DoFn's input and output types and nothing else, so that the DoFn's uses
+/// report nothing more. `header` is the impl (its items are not read).
+pub(crate) fn placeholder(name: &syn::Ident, header: &ItemImpl, io: Option<(&Type, &Type)>) -> TokenStream {
+    let self_ty = &header.self_ty;
+    let (input, output) = match io {
+        Some((i, o)) => (quote!(#i), quote!(#o)),
+        None => (quote!(()), quote!(())),
+    };
+    let mut generics = header.generics.clone();
+    let wc = generics.make_where_clause();
+    wc.predicates.push(syn::parse_quote!(
+        for<'__dofn> #self_ty: ::core::clone::Clone + ::core::marker::Send + 'static
+    ));
+    wc.predicates.push(syn::parse_quote!(for<'__dofn> #input: ::core::marker::Send + 'static));
+    wc.predicates.push(syn::parse_quote!(for<'__dofn> #output: ::core::marker::Send + 'static));
+    let (impl_g, _, where_c) = generics.split_for_impl();
+    let name = Literal::string(&name.to_string());
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_g ::dofn::DoFn for #self_ty #where_c {
+                type Input = #input;
+                type Output = #output;
+                type Key = ();
+                type State = ();
+                type Timers = ::dofn::__private::TimerTable<0, 0>;
+
+                const NAME: &'static str = #name;
+
+                fn key_of(_: &Self::Input) -> &Self::Key {
+                    &()
+                }
+
+                fn process_element(
+                    &mut self,
+                    _: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
+                    _: &mut Self::State,
+                    _: &mut Self::Timers,
+                    _: &::dofn::__private::TimerEnv,
+                ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
+}
+
 /// The checks traits to generate (those a parameter uses).
 #[derive(Default)]
 struct Checks {

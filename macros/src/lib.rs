@@ -3,7 +3,8 @@
 //! Use them through the runtime crate (`use dofn::prelude::*;`), which re-exports [`macro@dofn`] and holds
 //! everything the generated code names. This crate has no runtime logic: it parses the struct and the impl
 //! into a model (`ast`), checks the rules (`check`, one function per rule, every error reported in one
-//! build on the offending token), and generates the wiring (`expand_struct`, `expand_impl`).
+//! build on the offending token), and generates the wiring (`expand_struct`, `expand_impl`). An item with a
+//! syntax error is left for rustc to report, with nothing added to its error (`recover`).
 //!
 //! The struct's `#[dofn]` and the impl's meet through a *callback macro*: the struct's expansion defines a
 //! `macro_rules!` carrying its declarations, importable under the struct's own name; the impl's `#[dofn]`
@@ -18,6 +19,7 @@ mod ctxt;
 mod expand_impl;
 mod expand_struct;
 mod fmt;
+mod recover;
 mod suggest;
 mod symbol;
 mod wire;
@@ -144,10 +146,15 @@ pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
             StripHelpers.visit_item_mut(&mut other);
             quote!(#other)
         }
-        Err(err) => {
-            cx.push(err);
-            input
-        }
+        // A syntax error: rustc reports it, and the expansion adds nothing to it (see `recover`).
+        Err(_) => match recover::parse_impl(input.clone()) {
+            Some(item) => dofn_impl_entry(&cx, item),
+            None => match recover::impl_header(input.clone()).as_ref().and_then(callback_path) {
+                // (`__dofn_impl!` reads what it can.)
+                Some(path) => quote!(#path! { #input }),
+                None => recover::unparsed_struct(input.clone()).unwrap_or_else(|| recover::strip_helpers(input)),
+            },
+        },
     };
     let errors = cx.finish();
     quote!(#errors #out).into()
@@ -204,21 +211,14 @@ fn dofn_impl_entry(cx: &Ctxt, mut item: ItemImpl) -> TokenStream2 {
         StripHelpers.visit_item_impl_mut(&mut item);
         return quote!(#item);
     }
-    let mut path = match &*item.self_ty {
-        Type::Path(p) if p.qself.is_none() => p.path.clone(),
-        other => {
-            cx.error_spanned_by(
-                other,
-                "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
-            );
-            let mut item = item.clone();
-            StripHelpers.visit_item_impl_mut(&mut item);
-            return quote!(#item);
-        }
+    let Some(path) = callback_path(&item) else {
+        cx.error_spanned_by(
+            &item.self_ty,
+            "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
+        );
+        StripHelpers.visit_item_impl_mut(&mut item);
+        return quote!(#item);
     };
-    if let Some(last) = path.segments.last_mut() {
-        last.arguments = syn::PathArguments::None;
-    }
     // A second, clearer error than rustc's "cannot find macro" when the struct has no `#[dofn]` (for impls
     // without generic parameters, whose self type can be named here).
     let declared = item.generics.params.is_empty().then(|| {
@@ -233,21 +233,61 @@ fn dofn_impl_entry(cx: &Ctxt, mut item: ItemImpl) -> TokenStream2 {
     quote!(#declared #path! { #item })
 }
 
+/// The path of the callback macro of the struct an inherent impl is for: its self type's path, without
+/// generic arguments.
+fn callback_path(item: &ItemImpl) -> Option<syn::Path> {
+    let Type::Path(p) = &*item.self_ty else { return None };
+    if p.qself.is_some() || item.trait_.is_some() {
+        return None;
+    }
+    let mut path = p.path.clone();
+    if let Some(last) = path.segments.last_mut() {
+        last.arguments = syn::PathArguments::None;
+    }
+    Some(path)
+}
+
 /// Wires a `#[dofn]` impl to its struct's declarations. Called by the callback macro the struct's `#[dofn]`
 /// generates, never directly.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __dofn_impl(input: TokenStream) -> TokenStream {
-    let wire::ImplInput { decls, mut item } = match syn::parse::<wire::ImplInput>(input) {
+    let wire::ImplInput { decls, item } = match syn::parse::<wire::ImplInput>(input) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error().into(),
     };
+    // A syntax error: rustc reports it, and the expansion adds nothing to it (see `recover`).
+    let parsed = syn::parse2::<ItemImpl>(item.clone()).ok().or_else(|| recover::parse_impl(item.clone()));
+    let Some(mut item) = parsed else {
+        let header = recover::impl_header(item.clone());
+        let io = recover::process_context_types(item.clone());
+        let placeholder = header.map(|h| expand_impl::placeholder(&decls.name, &h, io.as_ref().map(|(i, o)| (i, o))));
+        let item = recover::strip_helpers(item);
+        return quote!(#item #placeholder).into();
+    };
     let cx = Ctxt::new();
     let mut model = ast::DofnImpl::from_ast(&cx, &mut item);
-    check::check_impl(&cx, &decls, &item.self_ty, &mut model);
-    let out = expand_impl::expand(&decls, &item, &model);
+    let out = if decls.unparsed {
+        let io = model.process_element().and_then(|m| match m.context() {
+            Some((_, ast::ContextKind::Process, [i, o])) => Some((i, o)),
+            _ => None,
+        });
+        let placeholder = expand_impl::placeholder(&decls.name, &item, io);
+        quote!(#item #placeholder)
+    } else {
+        check::check_impl(&cx, &decls, &item.self_ty, &mut model);
+        expand_impl::expand(&decls, &item, &model)
+    };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Makes `#[state_id]`, `#[timer_id]` and `#[timer_family_id]` inert on a struct that syn cannot parse, which
+/// `#[dofn]` emits as written for rustc to report its syntax error (see `recover`). Generates nothing.
+#[doc(hidden)]
+#[proc_macro_derive(__DofnAttributes, attributes(state_id, timer_id, timer_family_id))]
+pub fn __dofn_attributes(_: TokenStream) -> TokenStream {
+    TokenStream::new()
 }
 
 #[cfg(test)]
