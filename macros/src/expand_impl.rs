@@ -125,19 +125,22 @@ impl<'a> Wiring<'a> {
 
     fn dofn_impl(&mut self, item: &ItemImpl) -> TokenStream {
         let self_ty = &item.self_ty;
-        // The struct's impls of `Declared` and `StateDecl` hold only if its declarations are valid; if they are
-        // not, rustc has reported it at the struct, and `impl DoFn` silently does not apply (no cascade).
-        // Only for a non-generic impl: in a generic one, rustc would prefer these where-clauses to the struct's
-        // impls and stop normalising `<Self as Declared>::State`.
+        // The struct's state record is a `StateRecord` only if its cells are valid; if one is not, rustc has
+        // reported it at the struct, and `impl DoFn` silently does not apply (no cascade). The wiring names the
+        // record's fields and the declared cells through `Declared` and `StateDecl`, which hold either way.
+        // (`Self: Declared` fails only with an error at the struct too.) Only for a non-generic impl: in a
+        // generic one, rustc would prefer a `Self: Declared` where-clause to the struct's impl and stop
+        // normalising `<Self as Declared>::State`.
         let mut generics = item.generics.clone();
         if generics.params.is_empty() {
             let wc = generics.make_where_clause();
             wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::Declared));
-            for i in 0..self.decls.of(IdKind::State).len() {
-                let i = Literal::usize_unsuffixed(i);
-                wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::StateDecl<#i>));
-            }
+            wc.predicates.push(syn::parse_quote!(
+                for<'__dofn> <#self_ty as ::dofn::__private::Declared>::State: ::dofn::__private::StateRecord
+            ));
         }
+        let n_timers = Literal::usize_unsuffixed(self.decls.of(IdKind::Timer).len());
+        let n_families = Literal::usize_unsuffixed(self.decls.of(IdKind::Family).len());
         let (impl_g, _, where_c) = generics.split_for_impl();
         let name = Literal::string(&self.name());
         let (first, _) = span_range(self_ty);
@@ -209,7 +212,7 @@ impl<'a> Wiring<'a> {
                 type Output = #output;
                 #key_item
                 type State = <Self as ::dofn::__private::Declared>::State;
-                type Timers = <Self as ::dofn::__private::Declared>::Timers;
+                type Timers = ::dofn::__private::TimerTable<#n_timers, #n_families>;
 
                 const NAME: &'static str = #name;
                 const TIMERS: &'static [::dofn::__private::TimerInfo] =
