@@ -91,6 +91,10 @@ struct Checks {
     families: BTreeSet<usize>,
     element: bool,
     key: bool,
+    timestamp: bool,
+    window: bool,
+    window_ref: bool,
+    tag: bool,
     contexts: BTreeSet<u8>,
 }
 
@@ -506,10 +510,28 @@ impl<'a> Wiring<'a> {
                 let key_ty = quote_spanned!(first=> <Self as ::dofn::DoFn>::Key);
                 checked(ty, quote!(#tr<'_, #key_ty>), key)
             }
-            ParamKind::Timestamp => quote!(::dofn::Timestamp(__dofn_timestamp)),
-            ParamKind::Window { by_ref: true } => quote!(&__dofn_window),
-            ParamKind::Window { by_ref: false } => quote!(__dofn_window),
-            ParamKind::Tag => quote!(::dofn::TimerTag(__dofn_tag)),
+            // (These are recognised by their type's name; the check says so if the type is another one.)
+            ParamKind::Timestamp => {
+                self.checks.timestamp = true;
+                checked(ty, check_trait("timestamp").into_token_stream(), quote!(::dofn::Timestamp(__dofn_timestamp)))
+            }
+            ParamKind::Window { by_ref: true } => {
+                self.checks.window_ref = true;
+                let referent = match ty {
+                    Type::Reference(r) => &*r.elem,
+                    other => other,
+                };
+                checked(referent, check_trait("window_ref").into_token_stream(), quote!(&__dofn_window))
+            }
+            ParamKind::Window { by_ref: false } => {
+                self.checks.window = true;
+                checked(ty, check_trait("window").into_token_stream(), quote!(__dofn_window))
+            }
+            ParamKind::Tag => {
+                self.checks.tag = true;
+                let tr = check_trait("tag");
+                checked(ty, quote!(#tr<'_>), quote!(::dofn::TimerTag(__dofn_tag)))
+            }
         }
     }
 
@@ -588,6 +610,68 @@ impl<'a> Wiring<'a> {
                 quote!(Self),
                 quote!(::dofn::Key<&'__dofn K>),
                 quote!(::dofn::Key(value)),
+            ));
+        }
+        let by_name = |what: &str, ours: &str| {
+            format!(
+                "`#[dofn]` reads a parameter whose type is named `{what}` as {ours}, but `{{Self}}` is another \
+                 type"
+            )
+        };
+        let by_name_note = "`#[dofn]` recognises `Timestamp`, `Window` and `TimerTag` parameters by their type's \
+                            name, and passes its own: use `dofn::Timestamp`, `dofn::window::Window` or \
+                            `dofn::TimerTag` (all in `dofn::prelude`)";
+        if self.checks.timestamp {
+            out.push(define_check_note(
+                &check_trait("timestamp"),
+                &by_name("Timestamp", "the timestamp (`dofn::Timestamp`)"),
+                "expected `dofn::Timestamp`",
+                by_name_note,
+                quote!(),
+                quote!(::dofn::Timestamp),
+                quote!(Self),
+                quote!(::dofn::Timestamp),
+                quote!(value),
+            ));
+        }
+        let window_message = by_name("Window", "the window (`dofn::window::Window`)");
+        if self.checks.window {
+            out.push(define_check_note(
+                &check_trait("window"),
+                &window_message,
+                "expected `dofn::window::Window`",
+                by_name_note,
+                quote!(),
+                quote!(::dofn::window::Window),
+                quote!(Self),
+                quote!(::dofn::window::Window),
+                quote!(value),
+            ));
+        }
+        if self.checks.window_ref {
+            out.push(define_check_note(
+                &check_trait("window_ref"),
+                &window_message,
+                "expected `dofn::window::Window`",
+                by_name_note,
+                quote!(),
+                quote!(&'__dofn_ref ::dofn::window::Window),
+                quote!(&'__dofn_ref Self),
+                quote!(::dofn::window::Window),
+                quote!(value),
+            ));
+        }
+        if self.checks.tag {
+            out.push(define_check_note(
+                &check_trait("tag"),
+                &by_name("TimerTag", "the timer's tag (`dofn::TimerTag`)"),
+                "expected `dofn::TimerTag`",
+                by_name_note,
+                quote!(<'__dofn_tag>),
+                quote!(::dofn::TimerTag<'__dofn_tag>),
+                quote!(Self),
+                quote!(::dofn::TimerTag<'__dofn_tag>),
+                quote!(value),
             ));
         }
         for &kind in &self.checks.contexts {
@@ -669,8 +753,39 @@ fn define_check(
 ) -> TokenStream {
     let escape = |s: &str| Literal::string(&s.replace('{', "{{").replace('}', "}}"));
     let (message, label) = (escape(message), escape(label));
+    define_check_with(tr, quote!(message = #message, label = #label), generics, from, output, target, build)
+}
+
+/// [`define_check`] with a note; `{Self}` in `message` is the parameter's type.
+#[allow(clippy::too_many_arguments)]
+fn define_check_note(
+    tr: &syn::Ident,
+    message: &str,
+    label: &str,
+    note: &str,
+    generics: TokenStream,
+    from: TokenStream,
+    output: TokenStream,
+    target: TokenStream,
+    build: TokenStream,
+) -> TokenStream {
+    let (message, label, note) = (Literal::string(message), Literal::string(label), Literal::string(note));
+    let diagnostic = quote!(message = #message, label = #label, note = #note);
+    define_check_with(tr, diagnostic, generics, from, output, target, build)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn define_check_with(
+    tr: &syn::Ident,
+    diagnostic: TokenStream,
+    generics: TokenStream,
+    from: TokenStream,
+    output: TokenStream,
+    target: TokenStream,
+    build: TokenStream,
+) -> TokenStream {
     quote! {
-        #[diagnostic::on_unimplemented(message = #message, label = #label)]
+        #[diagnostic::on_unimplemented(#diagnostic)]
         #[allow(non_camel_case_types)]
         trait #tr #generics {
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output;
