@@ -19,7 +19,24 @@ use crate::wire::Declarations;
 
 /// Runs every struct-local rule.
 pub(crate) fn check_struct(cx: &Ctxt, s: &mut DofnStruct) {
+    check_no_lifetimes(cx, s);
     check_duplicate_ids(cx, s);
+}
+
+/// No lifetime parameters: a DoFn is moved to worker threads and kept there, so it owns its data. (The
+/// expansion bounds them by `'static`, so that nothing else is reported.)
+fn check_no_lifetimes(cx: &Ctxt, s: &DofnStruct) {
+    for lt in s.item.generics.lifetimes() {
+        cx.error_spanned_by(
+            &lt.lifetime,
+            format!(
+                "DoFn `{}` cannot have a lifetime parameter: a DoFn is moved to worker threads and must own its \
+                 data (be `'static`)\nhelp: own the data (a `String` rather than a `&'a str`, an `Arc` to share \
+                 it); a `&'static` reference is fine",
+                s.item.ident
+            ),
+        );
+    }
 }
 
 /// Two declarations of one kind with the same id: the second is reported (with a note at the first) and

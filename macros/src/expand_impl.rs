@@ -135,7 +135,23 @@ impl<'a> Wiring<'a> {
         // (`Self: Declared` fails only with an error at the struct too.) Only for a non-generic impl: in a
         // generic one, rustc would prefer a `Self: Declared` where-clause to the struct's impl and stop
         // normalising `<Self as Declared>::State`.
+        // A DoFn is `'static`: so is every parameter of the impl it is implemented for (the user's impl need
+        // not say so).
         let mut generics = item.generics.clone();
+        let wc = generics.make_where_clause();
+        for param in &item.generics.params {
+            match param {
+                syn::GenericParam::Type(t) => {
+                    let ident = &t.ident;
+                    wc.predicates.push(syn::parse_quote!(#ident: 'static));
+                }
+                syn::GenericParam::Lifetime(l) => {
+                    let lt = &l.lifetime;
+                    wc.predicates.push(syn::parse_quote!(#lt: 'static));
+                }
+                syn::GenericParam::Const(_) => {}
+            }
+        }
         if generics.params.is_empty() {
             let wc = generics.make_where_clause();
             wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::Declared));

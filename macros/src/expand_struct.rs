@@ -20,12 +20,17 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     let timers: Vec<_> = s.of(IdKind::Timer).collect();
     let families: Vec<_> = s.of(IdKind::Family).collect();
 
-    // `T: 'static` for every type parameter: a DoFn and its state move to worker threads.
+    // `T: 'static` for every type parameter: a DoFn and its state move to worker threads. (And `'a: 'static`
+    // for a lifetime parameter, which is an error: so that it is the only one.)
     let mut base = item.generics.clone();
     let type_params: Vec<&Ident> = item.generics.type_params().map(|t| &t.ident).collect();
     let wc = base.make_where_clause();
     for ident in &type_params {
         wc.predicates.push(syn::parse_quote!(#ident: 'static));
+    }
+    for lt in item.generics.lifetimes() {
+        let lt = &lt.lifetime;
+        wc.predicates.push(syn::parse_quote!(#lt: 'static));
     }
     // `Declared` and `StateDecl` hold whether or not the declarations are valid, so that the impl's wiring
     // still names the record's fields and the declared cells when one is not, and the user sees one error, at

@@ -47,6 +47,9 @@ use crate::ctxt::Ctxt;
 ///
 /// Ids are non-empty string literals, unique per kind (a state and a timer may share one).
 ///
+/// The struct may have type and const parameters (the DoFn is implemented for `'static` types: it moves to
+/// worker threads), but no lifetime parameters: a DoFn owns its data.
+///
 /// # On the impl
 ///
 /// | method attribute | called | may take |
