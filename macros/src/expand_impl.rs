@@ -91,6 +91,7 @@ struct Checks {
     families: BTreeSet<usize>,
     element: bool,
     key: bool,
+    result: bool,
     timestamp: bool,
     window: bool,
     window_ref: bool,
@@ -456,6 +457,22 @@ impl<'a> Wiring<'a> {
         let receiver = m.receiver.then(|| quote!(self,));
         let call = quote!(Self::#ident(#receiver #(#args),*));
         let result = match &m.output {
+            // `Result<T, E>`: `T` and `E` are checked each on its own tokens, with a message about it.
+            Some(ty) if result_arguments(ty).is_some() => {
+                let (ok, err) = result_arguments(ty).expect("checked");
+                self.checks.result = true;
+                let ok_check = checked(ok, check_trait("ok").into_token_stream(), quote!(__dofn_ok));
+                let err_check = checked(err, check_trait("error").into_token_stream(), quote!(__dofn_err));
+                quote! {
+                    match #call {
+                        ::core::result::Result::Ok(__dofn_ok) => {
+                            let () = #ok_check;
+                            ::core::result::Result::Ok(())
+                        }
+                        ::core::result::Result::Err(__dofn_err) => ::core::result::Result::Err(#err_check),
+                    }
+                }
+            }
             Some(ty) => {
                 let (first, last) = span_range(ty);
                 let into = format_ident!("into_result", span = last);
@@ -628,6 +645,47 @@ impl<'a> Wiring<'a> {
                 quote!(::dofn::Key(value)),
             ));
         }
+        if self.checks.result {
+            out.push(define_check_note(
+                &check_trait("ok"),
+                "a DoFn method returns `()` or `Result<(), E>`, so its `Ok` type must be `()`, not `{Self}`",
+                "expected `()`",
+                "the runner only looks at whether the method failed: hand values on through the context \
+                 (`cx.output(..)`), or keep them in the DoFn",
+                quote!(),
+                quote!(Self),
+                quote!(()),
+                quote!(()),
+                quote!(value),
+            ));
+            // (`do_not_recommend`: rustc reports this trait, with its message, rather than the `Into` bound.)
+            let message = Literal::string(
+                "the error type of a DoFn method must convert into `dofn::BoxError`, and `{Self}` does not",
+            );
+            let note = Literal::string(
+                "the runner hands errors across threads: use `Box<dyn std::error::Error + Send + Sync>` \
+                 (`dofn::BoxError`), or an error type that is `std::error::Error + Send + Sync` (or `String`, \
+                 `&'static str`)",
+            );
+            out.push(quote! {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "not convertible into `dofn::BoxError`",
+                    note = #note
+                )]
+                #[allow(non_camel_case_types)]
+                trait __dofn_check_error {
+                    fn __dofn_from(value: Self) -> ::dofn::BoxError;
+                }
+                #[diagnostic::do_not_recommend]
+                impl<E: ::core::convert::Into<::dofn::BoxError>> __dofn_check_error for E {
+                    #[inline(always)]
+                    fn __dofn_from(value: Self) -> ::dofn::BoxError {
+                        ::core::convert::Into::into(value)
+                    }
+                }
+            });
+        }
         let by_name = |what: &str, ours: &str| {
             format!(
                 "`#[dofn]` reads a parameter whose type is named `{what}` as {ours}, but `{{Self}}` is another \
@@ -726,6 +784,28 @@ fn checked(ty: &Type, tr: TokenStream, value: TokenStream) -> TokenStream {
         other => other,
     };
     quote!(#open #referent as #tr>::#from(#value))
+}
+
+/// `T` and `E` of a return type written `Result<T, E>`.
+fn result_arguments(ty: &Type) -> Option<(&Type, &Type)> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let types: Vec<&Type> = args
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    match types.as_slice() {
+        [ok, err] if args.args.len() == 2 => Some((ok, err)),
+        _ => None,
+    }
 }
 
 fn check_trait(what: &str) -> syn::Ident {
