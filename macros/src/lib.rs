@@ -63,6 +63,9 @@ use crate::ctxt::Ctxt;
 /// | `#[finish_bundle]` | after each bundle | `&mut BundleContext<O>` |
 /// | `#[allowed_timestamp_skew]` | once, when the DoFn is set up to run | nothing: `&self`, returns the `Duration` by which an output may be earlier than its input (Beam's `getAllowedTimestampSkew`; zero without it) |
 ///
+/// Each of these attributes may also be written with the crate's path, as is natural next to `#[dofn::dofn]`:
+/// `#[dofn::state_id("id")]`, `#[dofn::process_element]`.
+///
 /// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
 /// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
 /// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
