@@ -138,8 +138,14 @@ pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     attr::check_dofn_args(&cx, args.into());
     let input = TokenStream2::from(input);
     let out = match syn::parse2::<Item>(input.clone()) {
-        Ok(Item::Struct(item)) => dofn_struct(&cx, item),
-        Ok(Item::Impl(item)) => dofn_impl_entry(&cx, item),
+        Ok(Item::Struct(mut item)) => {
+            remove_second_dofn(&cx, &mut item.attrs, "struct");
+            dofn_struct(&cx, item)
+        }
+        Ok(Item::Impl(mut item)) => {
+            remove_second_dofn(&cx, &mut item.attrs, "impl");
+            dofn_impl_entry(&cx, item)
+        }
         Ok(mut other) => {
             let span = match &other {
                 Item::Enum(e) => e.enum_token.span,
@@ -164,6 +170,17 @@ pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Reports and removes a second `#[dofn]` on the item (which would expand it twice).
+fn remove_second_dofn(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>, what: &str) {
+    attrs.retain(|attr| {
+        let dofn = symbol::find(attr.path(), &[symbol::DOFN]).is_some();
+        if dofn {
+            cx.error_spanned_by(attr, format!("duplicate `#[dofn]`: this {what} already has one"));
+        }
+        !dofn
+    });
 }
 
 fn dofn_struct(cx: &Ctxt, item: syn::ItemStruct) -> TokenStream2 {
