@@ -60,29 +60,13 @@ impl DofnStruct {
         let last_id = item.fields.iter().rposition(|f| attr::helpers_in(&f.attrs).iter().any(|s| ID_ATTRS.contains(s)));
         for (index, field) in item.fields.iter_mut().enumerate() {
             attr::unwrap_cfg_attr_helpers(cx, &mut field.attrs);
-            let mut found: Option<(IdKind, Option<LitStr>)> = None;
+            let mut ids: Vec<(IdKind, Option<LitStr>, Attribute)> = Vec::new();
             let mut kept = Vec::with_capacity(field.attrs.len());
             for attr in std::mem::take(&mut field.attrs) {
                 if let Some(sym) = symbol::find(attr.path(), &ID_ATTRS) {
                     let kind = IdKind::of(sym).expect("an id attribute");
                     let id = attr::parse_id(cx, &attr, sym);
-                    match &found {
-                        Some((first, _)) => {
-                            cx.error_spanned_by(
-                                attr.path(),
-                                format!(
-                                    "a field declares one state, timer or timer family, and this one already has \
-                                     `#[{}]`",
-                                    first.attr()
-                                ),
-                            );
-                            match id {
-                                Some(id) => broken.push((kind, id)),
-                                None => poisoned[kind as usize] = true,
-                            }
-                        }
-                        None => found = Some((kind, id)),
-                    }
+                    ids.push((kind, id, attr));
                 } else if let Some(sym) = symbol::find(attr.path(), &METHOD_ATTRS) {
                     cx.error_spanned_by(
                         attr.path(),
@@ -92,8 +76,82 @@ impl DofnStruct {
                     kept.push(attr);
                 }
             }
+            // A field declares one thing: the id that its type declares (else the first), and one error for
+            // each other.
+            let name = field.ident.as_ref().map_or_else(|| format!("{index}"), ToString::to_string);
+            let typed = ids.iter().position(|(kind, _, _)| spec_argument(&field.ty, kind.spec()).is_some());
+            let several = ids.len() > 1;
+            if several && typed.is_none() {
+                // (Neither is declared: one error, on the type, and the ids go unreported in the impl.)
+                let attrs: Vec<String> = ids.iter().map(|(kind, _, _)| format!("`#[{}]`", kind.attr())).collect();
+                let specs: Vec<String> = ids.iter().map(|(kind, _, _)| format!("`{}<..>`", kind.spec())).collect();
+                cx.error_spanned_by(
+                    &field.ty,
+                    format!(
+                        "field `{name}` has {}, but a field declares one state, timer or timer family, with its \
+                         type: {}, not `{}`",
+                        attrs.join(" and "),
+                        specs.join(" or "),
+                        crate::fmt::type_string(&field.ty)
+                    ),
+                );
+                for (kind, id, _) in ids {
+                    match id {
+                        Some(id) => broken.push((kind, id)),
+                        None => poisoned[kind as usize] = true,
+                    }
+                }
+                field.attrs = kept;
+                continue;
+            }
+            let chosen = typed.unwrap_or(0);
+            let chosen_kind = ids.get(chosen).map(|(kind, _, _)| *kind);
+            let mut found = None;
+            for (i, (kind, id, attr)) in ids.into_iter().enumerate() {
+                let Some(first) = chosen_kind.filter(|_| i != chosen) else {
+                    found = Some((kind, id));
+                    continue;
+                };
+                let msg = if first == kind || typed.is_none() {
+                    format!(
+                        "field `{name}` already has a `#[{}]`: a field declares one state, timer or timer family",
+                        first.attr()
+                    )
+                } else {
+                    format!(
+                        "field `{name}` is a `{}<..>`, so it declares a {}, not a {}: remove `#[{}]` (a field \
+                         declares one state, timer or timer family)",
+                        first.spec(),
+                        first.noun(),
+                        kind.noun(),
+                        kind.attr()
+                    )
+                };
+                cx.error_spanned_by(attr.path(), msg);
+                match id {
+                    Some(id) => broken.push((kind, id)),
+                    None => poisoned[kind as usize] = true,
+                }
+            }
             field.attrs = kept;
             let Some((kind, id)) = found else {
+                // A spec without an id declares nothing the impl could use: surely a forgotten id.
+                if let Some(kind) = IdKind::ALL.into_iter().find(|k| spec_argument(&field.ty, k.spec()).is_some()) {
+                    let span = field.ident.as_ref().map_or_else(|| field.ty.span(), Ident::span);
+                    let id = field.ident.as_ref().map_or_else(|| "id".to_string(), ToString::to_string);
+                    cx.error(
+                        span,
+                        format!(
+                            "field `{name}` is a `{}<..>` but declares no id\nhelp: add `#[{}(\"{id}\")]` to it: the \
+                             id is how the impl's parameters and callbacks name the {}",
+                            kind.spec(),
+                            kind.attr(),
+                            kind.noun()
+                        ),
+                    );
+                    // (The impl may use the id the field should have: ids of its kind go unreported.)
+                    poisoned[kind as usize] = true;
+                }
                 if tuple
                     && last_id.is_some_and(|last| index < last)
                     && attr::report_cfg(cx, &field.attrs, CfgOn::TupleField)
@@ -119,7 +177,6 @@ impl DofnStruct {
             }
             let member = field.ident.clone().unwrap_or_else(|| format_ident!("field_{}", index));
             let Some(inner) = spec_argument(&field.ty, kind.spec()) else {
-                let name = field.ident.as_ref().map_or_else(|| format!("{index}"), ToString::to_string);
                 cx.error_spanned_by(
                     &field.ty,
                     format!(
