@@ -15,6 +15,7 @@ use syn::{ItemImpl, Type};
 
 use crate::ast::{ContextKind, DofnImpl, Method, ParamKind, Role, span_range};
 use crate::attr::IdKind;
+use crate::expand_struct::assoc_type;
 use crate::fmt::type_string;
 use crate::wire::Declarations;
 
@@ -166,9 +167,17 @@ impl<'a> Wiring<'a> {
         let name = Literal::string(&self.name());
         let (first, _) = span_range(self_ty);
         let dofn_trait = quote_spanned!(first=> ::dofn::DoFn);
+        // (Spanned like the user's types: a private type in a public DoFn's interface is reported there.)
         let (input, output) = match self.io {
-            Some((i, o)) => (quote!(#i), quote!(#o)),
-            None => (quote!(()), quote!(())),
+            Some((i, o)) => (assoc_type("Input", i), assoc_type("Output", o)),
+            None => (
+                quote!(
+                    type Input = ();
+                ),
+                quote!(
+                    type Output = ();
+                ),
+            ),
         };
         let (key_item, key_of) = match (self.keyed, self.io) {
             (true, Some((i, _))) => {
@@ -229,8 +238,8 @@ impl<'a> Wiring<'a> {
         quote! {
             #[automatically_derived]
             impl #impl_g #dofn_trait for #self_ty #where_c {
-                type Input = #input;
-                type Output = #output;
+                #input
+                #output
                 #key_item
                 type State = <Self as ::dofn::__private::Declared>::State;
                 type Timers = ::dofn::__private::TimerTable<#n_timers, #n_families>;

@@ -144,11 +144,11 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
 
     let state_decls = states.iter().enumerate().map(|(i, d)| {
         let i = Literal::usize_unsuffixed(i);
-        let cell = &d.inner;
+        let cell = assoc_type("Cell", &d.inner);
         quote! {
             #[automatically_derived]
             impl #base_impl_g ::dofn::__private::StateDecl<#i> for #name #ty_g #base_where {
-                type Cell = #cell;
+                #cell
             }
         }
     });
@@ -184,6 +184,15 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
 
         #callback
     }
+}
+
+/// `type #name = #ty;`, spanned like `ty`'s tokens, so that an error about the item (a private type in the
+/// DoFn's public interface) points at the user's type.
+pub(crate) fn assoc_type(name: &str, ty: &impl quote::ToTokens) -> TokenStream {
+    let (first, last) = span_range(ty);
+    let name = Ident::new(name, first);
+    let semi = quote_spanned!(last=> ;);
+    quote_spanned!(first=> type #name = #ty #semi)
 }
 
 /// Whether `ty` names one of `params`.
