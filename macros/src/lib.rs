@@ -77,16 +77,25 @@ use crate::ctxt::Ctxt;
 ///
 /// # Example
 ///
-/// ```ignore
+/// ```
 /// use dofn::prelude::*;
 ///
+/// /// Hands each user's events on in batches of `max_buffer_size`, and what is left when the window ends.
 /// #[dofn]
-/// #[derive(Clone, Default)]
+/// #[derive(Clone)]
 /// struct BatchedRpc {
 ///     max_buffer_size: usize,
 ///     #[state_id("buffer")] buffer: StateSpec<Bag<String>>,
 ///     #[state_id("count")] count: StateSpec<Value<usize>>,
 ///     #[timer_id("expiry")] expiry: TimerSpec<EventTime>,
+/// }
+///
+/// impl BatchedRpc {
+///     /// A DoFn that hands a batch on once it holds `max_buffer_size` events.
+///     fn new(max_buffer_size: usize) -> Self {
+///         assert!(max_buffer_size > 0, "a batch holds at least one event");
+///         BatchedRpc { max_buffer_size, buffer: StateSpec::new(), count: StateSpec::new(), expiry: TimerSpec::new() }
+///     }
 /// }
 ///
 /// #[dofn]
@@ -111,12 +120,31 @@ use crate::ctxt::Ctxt;
 ///     }
 ///
 ///     #[on_timer("expiry")]
-///     fn on_expiry(&self, cx: &mut TimerContext<Vec<String>>, #[state_id("buffer")] buffer: &mut Bag<String>) {
+///     fn on_expiry(
+///         &self,
+///         cx: &mut TimerContext<Vec<String>>,
+///         #[state_id("buffer")] buffer: &mut Bag<String>,
+///         #[state_id("count")] count: &mut Value<usize>,
+///     ) {
+///         count.clear();
 ///         if !buffer.is_empty() {
 ///             cx.output(buffer.take());
 ///         }
 ///     }
 /// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let events = [("ann", "a", 1), ("ann", "b", 2), ("ann", "c", 3), ("bob", "d", 4)];
+/// let result = Pipeline::from_values(
+///     events.map(|(user, event, secs)| ((user.to_string(), event.to_string()), Instant::from_secs(secs))),
+/// )
+/// .window_into(WindowFn::fixed(Duration::from_secs(60)))
+/// .apply(BatchedRpc::new(2))
+/// .run()?;
+/// let batches: Vec<Vec<String>> = result.sorted().iter().map(|v| v.value.clone()).collect();
+/// assert_eq!(batches, [vec!["a", "b"], vec!["c"], vec!["d"]]);
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// Mistakes are compile errors on the offending token, all reported in one build: a duplicate or unknown id
