@@ -166,24 +166,42 @@ fn io_of(args: &[TokenStream]) -> Option<(Type, Type)> {
 
 /// `tokens` without `#[dofn]`'s attributes, at any depth.
 pub(crate) fn strip_helpers(tokens: TokenStream) -> TokenStream {
+    strip(tokens, false)
+}
+
+/// `tokens` without `#[dofn]`'s attributes, at any depth; or if `qualified`, with those written with a path
+/// (`#[dofn::state_id(..)]`) written without it (`#[state_id(..)]`).
+fn strip(tokens: TokenStream, qualified: bool) -> TokenStream {
     let mut out = Vec::new();
     let mut trees = tokens.into_iter().peekable();
     while let Some(tt) = trees.next() {
         match tt {
             TokenTree::Punct(p) if p.as_char() == '#' => {
                 let helper = matches!(trees.peek(), Some(TokenTree::Group(g))
-                    if g.delimiter() == Delimiter::Bracket && is_helper(g.stream()));
-                if helper {
-                    trees.next();
-                } else {
+                    if g.delimiter() == Delimiter::Bracket && is_helper(g.stream(), qualified));
+                if !helper {
                     out.push(TokenTree::Punct(p));
+                } else if let (true, Some(TokenTree::Group(g))) = (qualified, trees.next()) {
+                    // (`dofn`, `::` and a leading `::` go: the name is the second identifier.)
+                    let name = g.stream().into_iter().filter(|t| matches!(t, TokenTree::Ident(_))).nth(1);
+                    let rest: TokenStream = g
+                        .stream()
+                        .into_iter()
+                        .skip_while(
+                            |t| !matches!((t, &name), (TokenTree::Ident(a), Some(TokenTree::Ident(b))) if a == b),
+                        )
+                        .collect();
+                    let mut group = Group::new(Delimiter::Bracket, rest);
+                    group.set_span(g.span_close());
+                    out.push(TokenTree::Punct(p));
+                    out.push(TokenTree::Group(group));
                 }
             }
             // A group is rebuilt only if it changes: a rebuilt group has one span for both delimiters, which
             // must be the closing one, so that rustc reports a syntax error at it as it did when it parsed the
             // item for `#[dofn]` (and shows the error once).
-            TokenTree::Group(g) if has_helper(g.stream()) => {
-                let mut group = Group::new(g.delimiter(), strip_helpers(g.stream()));
+            TokenTree::Group(g) if has_helper(g.stream(), qualified) => {
+                let mut group = Group::new(g.delimiter(), strip(g.stream(), qualified));
                 group.set_span(g.span_close());
                 out.push(TokenTree::Group(group));
             }
@@ -193,13 +211,14 @@ pub(crate) fn strip_helpers(tokens: TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
-/// Whether `tokens` has one of `#[dofn]`'s attributes, at any depth.
-fn has_helper(tokens: TokenStream) -> bool {
+/// Whether `tokens` has one of `#[dofn]`'s attributes (see [`strip`]), at any depth.
+fn has_helper(tokens: TokenStream, qualified: bool) -> bool {
     let mut after_pound = false;
     tokens.into_iter().any(|tt| {
         let found = match &tt {
             TokenTree::Group(g) => {
-                (after_pound && g.delimiter() == Delimiter::Bracket && is_helper(g.stream())) || has_helper(g.stream())
+                (after_pound && g.delimiter() == Delimiter::Bracket && is_helper(g.stream(), qualified))
+                    || has_helper(g.stream(), qualified)
             }
             _ => false,
         };
@@ -208,11 +227,12 @@ fn has_helper(tokens: TokenStream) -> bool {
     })
 }
 
-/// Whether the inside of `#[..]` is one of `#[dofn]`'s attributes.
-fn is_helper(attr: TokenStream) -> bool {
+/// Whether the inside of `#[..]` is one of `#[dofn]`'s attributes (see [`strip`]).
+fn is_helper(attr: TokenStream, qualified: bool) -> bool {
     syn::parse2::<syn::Meta>(attr).is_ok_and(|meta| {
-        symbol::find(meta.path(), &symbol::ID_ATTRS).is_some()
-            || symbol::find(meta.path(), &symbol::METHOD_ATTRS).is_some()
+        let path = meta.path();
+        (!qualified || path.segments.len() > 1)
+            && (symbol::find(path, &symbol::ID_ATTRS).is_some() || symbol::find(path, &symbol::METHOD_ATTRS).is_some())
     })
 }
 
@@ -241,7 +261,9 @@ fn struct_name(tokens: &TokenStream) -> Option<(Ident, bool)> {
 pub(crate) fn unparsed_struct(tokens: TokenStream) -> Option<TokenStream> {
     let (name, generic) = struct_name(&tokens)?;
     // The struct as written, so that rustc's errors in it are the ones it reported when it parsed it for
-    // `#[dofn]` (and are shown once); a derive makes the id attributes inert.
+    // `#[dofn]` (and are shown once); a derive makes the id attributes inert. (Those written with a path
+    // cannot be a derive's: they lose the path.)
+    let tokens = strip(tokens, true);
     let item = quote! {
         #[derive(::dofn::__private::__DofnAttributes)]
         #tokens
@@ -311,5 +333,14 @@ mod tests {
             r#"fn f(#[state_id("a")] a: u8, #[dofn::timer_id("b")] #[allow(x)] b: u8) {}"#.parse().unwrap();
         let expected: TokenStream = "fn f(a: u8, #[allow(x)] b: u8) {}".parse().unwrap();
         assert_eq!(strip_helpers(tokens).to_string(), expected.to_string());
+    }
+
+    #[test]
+    fn paths_are_taken_off_helpers() {
+        let tokens: TokenStream =
+            r#"struct S { #[dofn::state_id("a")] a: A, #[::dofn::timer_id("b")] #[doc = "b"] b: B }"#.parse().unwrap();
+        let expected: TokenStream =
+            r#"struct S { #[state_id("a")] a: A, #[timer_id("b")] #[doc = "b"] b: B }"#.parse().unwrap();
+        assert_eq!(strip(tokens, true).to_string(), expected.to_string());
     }
 }

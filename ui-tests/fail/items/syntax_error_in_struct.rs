@@ -1,10 +1,13 @@
-// A syntax error in the struct is reported once, by rustc: neither the impl's `#[dofn]` nor the DoFn's uses
-// report anything more.
+// A syntax error in the struct is reported by rustc alone, as it is without `#[dofn]` (here rustc's parser
+// gives two errors for the missing `>`): neither `#[dofn]`'s attributes (with a path or not), nor the impl's
+// `#[dofn]`, nor the DoFn's uses report anything more.
 use dofn::prelude::*;
 
 #[dofn]
 #[derive(Clone, Default)]
 struct Counter {
+    #[dofn::state_id("seen")]
+    seen: StateSpec<Bag<u32>>,
     #[state_id("count")]
     count: StateSpec<Value<u32>,
     #[timer_id("flush")]
