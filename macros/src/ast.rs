@@ -12,7 +12,7 @@ use syn::{
     ReturnType, Type,
 };
 
-use crate::attr::{self, IdKind};
+use crate::attr::{self, CfgOn, IdKind};
 use crate::ctxt::Ctxt;
 use crate::symbol::{self, ID_ATTRS, METHOD_ATTRS, Symbol};
 
@@ -55,30 +55,18 @@ impl DofnStruct {
         let mut decls = Vec::new();
         let mut poisoned = [false; 3];
         let mut broken = Vec::new();
+        // In a tuple struct, fields are named by position: a `#[cfg]` before a field with an id would move it.
+        let tuple = matches!(item.fields, syn::Fields::Unnamed(_));
+        let last_id = item.fields.iter().rposition(|f| attr::helpers_in(&f.attrs).iter().any(|s| ID_ATTRS.contains(s)));
         for (index, field) in item.fields.iter_mut().enumerate() {
-            let mut found: Option<(IdKind, Option<LitStr>)> = None;
+            attr::unwrap_cfg_attr_helpers(cx, &mut field.attrs);
+            let mut ids: Vec<(IdKind, Option<LitStr>, Attribute)> = Vec::new();
             let mut kept = Vec::with_capacity(field.attrs.len());
             for attr in std::mem::take(&mut field.attrs) {
                 if let Some(sym) = symbol::find(attr.path(), &ID_ATTRS) {
                     let kind = IdKind::of(sym).expect("an id attribute");
                     let id = attr::parse_id(cx, &attr, sym);
-                    match &found {
-                        Some((first, _)) => {
-                            cx.error_spanned_by(
-                                attr.path(),
-                                format!(
-                                    "a field declares one state, timer or timer family, and this one already has \
-                                     `#[{}]`",
-                                    first.attr()
-                                ),
-                            );
-                            match id {
-                                Some(id) => broken.push((kind, id)),
-                                None => poisoned[kind as usize] = true,
-                            }
-                        }
-                        None => found = Some((kind, id)),
-                    }
+                    ids.push((kind, id, attr));
                 } else if let Some(sym) = symbol::find(attr.path(), &METHOD_ATTRS) {
                     cx.error_spanned_by(
                         attr.path(),
@@ -88,15 +76,107 @@ impl DofnStruct {
                     kept.push(attr);
                 }
             }
+            // A field declares one thing: the id that its type declares (else the first), and one error for
+            // each other.
+            let name = field.ident.as_ref().map_or_else(|| format!("{index}"), ToString::to_string);
+            let typed = ids.iter().position(|(kind, _, _)| spec_argument(&field.ty, kind.spec()).is_some());
+            let several = ids.len() > 1;
+            if several && typed.is_none() {
+                // (Neither is declared: one error, on the type, and the ids go unreported in the impl.)
+                let attrs: Vec<String> = ids.iter().map(|(kind, _, _)| format!("`#[{}]`", kind.attr())).collect();
+                let specs: Vec<String> = ids.iter().map(|(kind, _, _)| format!("`{}<..>`", kind.spec())).collect();
+                cx.error_spanned_by(
+                    &field.ty,
+                    format!(
+                        "field `{name}` has {}, but a field declares one state, timer or timer family, with its \
+                         type: {}, not `{}`",
+                        attrs.join(" and "),
+                        specs.join(" or "),
+                        crate::fmt::type_string(&field.ty)
+                    ),
+                );
+                for (kind, id, _) in ids {
+                    match id {
+                        Some(id) => broken.push((kind, id)),
+                        None => poisoned[kind as usize] = true,
+                    }
+                }
+                field.attrs = kept;
+                continue;
+            }
+            let chosen = typed.unwrap_or(0);
+            let chosen_kind = ids.get(chosen).map(|(kind, _, _)| *kind);
+            let mut found = None;
+            for (i, (kind, id, attr)) in ids.into_iter().enumerate() {
+                let Some(first) = chosen_kind.filter(|_| i != chosen) else {
+                    found = Some((kind, id));
+                    continue;
+                };
+                let msg = if first == kind || typed.is_none() {
+                    format!(
+                        "field `{name}` already has a `#[{}]`: a field declares one state, timer or timer family",
+                        first.attr()
+                    )
+                } else {
+                    format!(
+                        "field `{name}` is a `{}<..>`, so it declares a {}, not a {}: remove `#[{}]` (a field \
+                         declares one state, timer or timer family)",
+                        first.spec(),
+                        first.noun(),
+                        kind.noun(),
+                        kind.attr()
+                    )
+                };
+                cx.error_spanned_by(attr.path(), msg);
+                match id {
+                    Some(id) => broken.push((kind, id)),
+                    None => poisoned[kind as usize] = true,
+                }
+            }
             field.attrs = kept;
-            let Some((kind, id)) = found else { continue };
+            let Some((kind, id)) = found else {
+                // A spec without an id declares nothing the impl could use: surely a forgotten id.
+                if let Some(kind) = IdKind::ALL.into_iter().find(|k| spec_argument(&field.ty, k.spec()).is_some()) {
+                    let span = field.ident.as_ref().map_or_else(|| field.ty.span(), Ident::span);
+                    let id = field.ident.as_ref().map_or_else(|| "id".to_string(), ToString::to_string);
+                    cx.error(
+                        span,
+                        format!(
+                            "field `{name}` is a `{}<..>` but declares no id\nhelp: add `#[{}(\"{id}\")]` to it: the \
+                             id is how the impl's parameters and callbacks name the {}",
+                            kind.spec(),
+                            kind.attr(),
+                            kind.noun()
+                        ),
+                    );
+                    // (The impl may use the id the field should have: ids of its kind go unreported.)
+                    poisoned[kind as usize] = true;
+                }
+                if tuple
+                    && last_id.is_some_and(|last| index < last)
+                    && attr::report_cfg(cx, &field.attrs, CfgOn::TupleField)
+                {
+                    field.attrs.retain(|a| !attr::is_cfg(a));
+                }
+                continue;
+            };
+            // A `#[cfg]` on a declaration is reported. On a named field it stays, and the declaration is left
+            // out (as malformed, so that its uses in the impl are not reported too): the field may not exist.
+            // On a tuple struct's field it goes, so that the fields keep their positions.
+            let cfg = attr::report_cfg(cx, &field.attrs, CfgOn::Field(kind));
+            if cfg && tuple {
+                field.attrs.retain(|a| !attr::is_cfg(a));
+            }
             let Some(id) = id else {
                 poisoned[kind as usize] = true;
                 continue;
             };
+            if cfg && !tuple {
+                broken.push((kind, id));
+                continue;
+            }
             let member = field.ident.clone().unwrap_or_else(|| format_ident!("field_{}", index));
             let Some(inner) = spec_argument(&field.ty, kind.spec()) else {
-                let name = field.ident.as_ref().map_or_else(|| format!("{index}"), ToString::to_string);
                 cx.error_spanned_by(
                     &field.ty,
                     format!(
@@ -324,9 +404,13 @@ pub(crate) struct Method {
     /// Set by a check that rejected the whole method (a second `#[process_element]`, a callback for an
     /// unknown timer): it is not wired.
     pub(crate) rejected: bool,
-    /// Its signature cannot be called as a DoFn method (`async`, `unsafe`, type parameters of its own): the
-    /// error says so, and the wiring is generated without the call, so that rustc adds nothing to it.
+    /// Its signature cannot be called as a DoFn method (`async`, `unsafe`, type parameters of its own, a
+    /// `#[cfg]`): the error says so, and the wiring is generated without the call, so that rustc adds nothing
+    /// to it.
     pub(crate) uncallable: bool,
+    /// It carries a `#[cfg]` (reported): it may not be compiled, so a second method with its role is not a
+    /// duplicate (`#[cfg(a)]` and `#[cfg(not(a))]` variants), only left unwired.
+    pub(crate) cfg: bool,
 }
 
 impl Method {
@@ -351,7 +435,20 @@ impl DofnImpl {
         for impl_item in &mut item.items {
             match impl_item {
                 ImplItem::Fn(f) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut f.attrs);
+                    for arg in &mut f.sig.inputs {
+                        match arg {
+                            FnArg::Receiver(r) => attr::unwrap_cfg_attr_helpers(cx, &mut r.attrs),
+                            FnArg::Typed(pat) => attr::unwrap_cfg_attr_helpers(cx, &mut pat.attrs),
+                        }
+                    }
                     let role = take_role(cx, &mut f.attrs);
+                    // A `#[cfg]` on a role method or on one of its parameters is reported and stays: the method
+                    // is left uncalled, so that whether it is compiled or not, nothing else is reported.
+                    let cfg = role
+                        .as_ref()
+                        .is_some_and(|(role, _)| attr::report_cfg(cx, &f.attrs, CfgOn::Method(role.symbol())));
+                    let mut param_cfg = false;
                     let mut receiver = false;
                     let mut receiver_mut = None;
                     let mut by_value = false;
@@ -385,8 +482,10 @@ impl DofnImpl {
                             FnArg::Typed(pat) => {
                                 let id = take_param_id(cx, &mut pat.attrs, role.is_some());
                                 if role.is_some() {
+                                    let cfg = attr::report_cfg(cx, &pat.attrs, CfgOn::Param);
+                                    param_cfg |= cfg;
                                     // A malformed id was reported: the parameter is left unwired, silently.
-                                    let malformed = matches!(id, Some((_, None, _)));
+                                    let malformed = matches!(id, Some((_, None, _))) || cfg;
                                     let id = id.map(|(kind, id, attr)| {
                                         (kind, id.unwrap_or_else(|| LitStr::new("", attr)), attr)
                                     });
@@ -401,7 +500,7 @@ impl DofnImpl {
                     }
                     if let Some((role, attr)) = role {
                         // (`self` by value was reported above.)
-                        let uncallable = check_signature(cx, &f.sig) || by_value;
+                        let uncallable = check_signature(cx, &f.sig) || by_value || cfg || param_cfg;
                         let output = match &f.sig.output {
                             ReturnType::Default => None,
                             ReturnType::Type(_, ty) => Some((**ty).clone()),
@@ -416,12 +515,22 @@ impl DofnImpl {
                             output,
                             rejected: false,
                             uncallable,
+                            cfg,
                         });
                     }
                 }
-                ImplItem::Const(c) => strip_misplaced(cx, &mut c.attrs, "an associated const"),
-                ImplItem::Type(t) => strip_misplaced(cx, &mut t.attrs, "an associated type"),
-                ImplItem::Macro(m) => strip_misplaced(cx, &mut m.attrs, "a macro invocation"),
+                ImplItem::Const(c) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut c.attrs);
+                    strip_misplaced(cx, &mut c.attrs, "an associated const");
+                }
+                ImplItem::Type(t) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut t.attrs);
+                    strip_misplaced(cx, &mut t.attrs, "an associated type");
+                }
+                ImplItem::Macro(m) => {
+                    attr::unwrap_cfg_attr_helpers(cx, &mut m.attrs);
+                    strip_misplaced(cx, &mut m.attrs, "a macro invocation");
+                }
                 _ => {}
             }
         }

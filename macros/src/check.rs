@@ -19,7 +19,24 @@ use crate::wire::Declarations;
 
 /// Runs every struct-local rule.
 pub(crate) fn check_struct(cx: &Ctxt, s: &mut DofnStruct) {
+    check_no_lifetimes(cx, s);
     check_duplicate_ids(cx, s);
+}
+
+/// No lifetime parameters: a DoFn is moved to worker threads and kept there, so it owns its data. (The
+/// expansion bounds them by `'static`, so that nothing else is reported.)
+fn check_no_lifetimes(cx: &Ctxt, s: &DofnStruct) {
+    for lt in s.item.generics.lifetimes() {
+        cx.error_spanned_by(
+            &lt.lifetime,
+            format!(
+                "DoFn `{}` cannot have a lifetime parameter: a DoFn is moved to worker threads and must own its \
+                 data (be `'static`)\nhelp: own the data (a `String` rather than a `&'a str`, an `Arc` to share \
+                 it); a `&'static` reference is fine",
+                s.item.ident
+            ),
+        );
+    }
 }
 
 /// Two declarations of one kind with the same id: the second is reported (with a note at the first) and
@@ -84,14 +101,16 @@ pub(crate) fn check_impl(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &
 /// `#[setup]`, `#[teardown]`.
 fn check_single_roles(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     let name = &decls.name;
-    let mut first: HashMap<&'static str, (Span, String)> = HashMap::new();
+    let mut first: HashMap<&'static str, (Span, String, bool)> = HashMap::new();
     for m in &mut imp.methods {
         if !m.role.is_single() {
             continue;
         }
         let sym = m.role.symbol();
         match first.get(sym.0) {
-            Some((at, first_name)) => {
+            // (Methods with a `#[cfg]`, reported, may be variants of one method: the later ones go unwired.)
+            Some((_, _, first_cfg)) if *first_cfg || m.cfg => m.rejected = true,
+            Some((at, first_name, _)) => {
                 duplicate(
                     cx,
                     m.attr,
@@ -102,7 +121,7 @@ fn check_single_roles(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                 m.rejected = true;
             }
             None => {
-                first.insert(sym.0, (m.attr, m.ident.to_string()));
+                first.insert(sym.0, (m.attr, m.ident.to_string(), m.cfg));
             }
         }
     }
@@ -238,7 +257,7 @@ fn check_callback_ids(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
 /// One callback per timer and per timer family.
 fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     let name = &decls.name;
-    let mut first: HashMap<(IdKind, String), (Span, String)> = HashMap::new();
+    let mut first: HashMap<(IdKind, String), (Span, String, bool)> = HashMap::new();
     for m in &mut imp.methods {
         let (kind, id) = match &m.role {
             Role::OnTimer(id) if !m.rejected => (IdKind::Timer, id),
@@ -247,7 +266,9 @@ fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl
         };
         let value = id.value();
         match first.get(&(kind, value.clone())) {
-            Some((at, first_name)) => {
+            // (As in `check_single_roles`: `#[cfg]` variants of one callback.)
+            Some((_, _, first_cfg)) if *first_cfg || m.cfg => m.rejected = true,
+            Some((at, first_name, _)) => {
                 duplicate(
                     cx,
                     id.span(),
@@ -262,7 +283,7 @@ fn check_duplicate_callbacks(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl
                 m.rejected = true;
             }
             None => {
-                first.insert((kind, value), (id.span(), m.ident.to_string()));
+                first.insert((kind, value), (id.span(), m.ident.to_string(), m.cfg));
             }
         }
     }

@@ -15,6 +15,7 @@ use syn::{ItemImpl, Type};
 
 use crate::ast::{ContextKind, DofnImpl, Method, ParamKind, Role, span_range};
 use crate::attr::IdKind;
+use crate::expand_struct::assoc_type;
 use crate::fmt::type_string;
 use crate::wire::Declarations;
 
@@ -34,6 +35,55 @@ pub(crate) fn expand(decls: &Declarations, item: &ItemImpl, imp: &DofnImpl) -> T
     }
 }
 
+/// A placeholder `impl DoFn`, for an impl that cannot be wired because it or its struct has a syntax error
+/// (which rustc reports): it has the DoFn's input and output types and nothing else, so that the DoFn's uses
+/// report nothing more. `header` is the impl (its items are not read).
+pub(crate) fn placeholder(name: &syn::Ident, header: &ItemImpl, io: Option<(&Type, &Type)>) -> TokenStream {
+    let self_ty = &header.self_ty;
+    let (input, output) = match io {
+        Some((i, o)) => (quote!(#i), quote!(#o)),
+        None => (quote!(()), quote!(())),
+    };
+    let mut generics = header.generics.clone();
+    let wc = generics.make_where_clause();
+    wc.predicates.push(syn::parse_quote!(
+        for<'__dofn> #self_ty: ::core::clone::Clone + ::core::marker::Send + 'static
+    ));
+    wc.predicates.push(syn::parse_quote!(for<'__dofn> #input: ::core::marker::Send + 'static));
+    wc.predicates.push(syn::parse_quote!(for<'__dofn> #output: ::core::marker::Send + 'static));
+    let (impl_g, _, where_c) = generics.split_for_impl();
+    let name = Literal::string(&name.to_string());
+    quote! {
+        #[doc(hidden)]
+        const _: () = {
+            #[automatically_derived]
+            impl #impl_g ::dofn::DoFn for #self_ty #where_c {
+                type Input = #input;
+                type Output = #output;
+                type Key = ();
+                type State = ();
+                type Timers = ::dofn::__private::TimerTable<0, 0>;
+
+                const NAME: &'static str = #name;
+
+                fn key_of(_: &Self::Input) -> &Self::Key {
+                    &()
+                }
+
+                fn process_element(
+                    &mut self,
+                    _: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
+                    _: &mut Self::State,
+                    _: &mut Self::Timers,
+                    _: &::dofn::__private::TimerEnv,
+                ) -> ::core::result::Result<(), ::dofn::BoxError> {
+                    ::core::unreachable!()
+                }
+            }
+        };
+    }
+}
+
 /// The checks traits to generate (those a parameter uses).
 #[derive(Default)]
 struct Checks {
@@ -42,6 +92,11 @@ struct Checks {
     families: BTreeSet<usize>,
     element: bool,
     key: bool,
+    result: bool,
+    timestamp: bool,
+    window: bool,
+    window_ref: bool,
+    tag: bool,
     contexts: BTreeSet<u8>,
 }
 
@@ -76,26 +131,53 @@ impl<'a> Wiring<'a> {
 
     fn dofn_impl(&mut self, item: &ItemImpl) -> TokenStream {
         let self_ty = &item.self_ty;
-        // The struct's impls of `Declared` and `StateDecl` hold only if its declarations are valid; if they are
-        // not, rustc has reported it at the struct, and `impl DoFn` silently does not apply (no cascade).
-        // Only for a non-generic impl: in a generic one, rustc would prefer these where-clauses to the struct's
-        // impls and stop normalising `<Self as Declared>::State`.
+        // The struct's state record is a `StateRecord` only if its cells are valid; if one is not, rustc has
+        // reported it at the struct, and `impl DoFn` silently does not apply (no cascade). The wiring names the
+        // record's fields and the declared cells through `Declared` and `StateDecl`, which hold either way.
+        // (`Self: Declared` fails only with an error at the struct too.) Only for a non-generic impl: in a
+        // generic one, rustc would prefer a `Self: Declared` where-clause to the struct's impl and stop
+        // normalising `<Self as Declared>::State`.
+        // A DoFn is `'static`: so is every parameter of the impl it is implemented for (the user's impl need
+        // not say so).
         let mut generics = item.generics.clone();
+        let wc = generics.make_where_clause();
+        for param in &item.generics.params {
+            match param {
+                syn::GenericParam::Type(t) => {
+                    let ident = &t.ident;
+                    wc.predicates.push(syn::parse_quote!(#ident: 'static));
+                }
+                syn::GenericParam::Lifetime(l) => {
+                    let lt = &l.lifetime;
+                    wc.predicates.push(syn::parse_quote!(#lt: 'static));
+                }
+                syn::GenericParam::Const(_) => {}
+            }
+        }
         if generics.params.is_empty() {
             let wc = generics.make_where_clause();
             wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::Declared));
-            for i in 0..self.decls.of(IdKind::State).len() {
-                let i = Literal::usize_unsuffixed(i);
-                wc.predicates.push(syn::parse_quote!(for<'__dofn> #self_ty: ::dofn::__private::StateDecl<#i>));
-            }
+            wc.predicates.push(syn::parse_quote!(
+                for<'__dofn> <#self_ty as ::dofn::__private::Declared>::State: ::dofn::__private::StateRecord
+            ));
         }
+        let n_timers = Literal::usize_unsuffixed(self.decls.of(IdKind::Timer).len());
+        let n_families = Literal::usize_unsuffixed(self.decls.of(IdKind::Family).len());
         let (impl_g, _, where_c) = generics.split_for_impl();
         let name = Literal::string(&self.name());
         let (first, _) = span_range(self_ty);
         let dofn_trait = quote_spanned!(first=> ::dofn::DoFn);
+        // (Spanned like the user's types: a private type in a public DoFn's interface is reported there.)
         let (input, output) = match self.io {
-            Some((i, o)) => (quote!(#i), quote!(#o)),
-            None => (quote!(()), quote!(())),
+            Some((i, o)) => (assoc_type("Input", i), assoc_type("Output", o)),
+            None => (
+                quote!(
+                    type Input = ();
+                ),
+                quote!(
+                    type Output = ();
+                ),
+            ),
         };
         let (key_item, key_of) = match (self.keyed, self.io) {
             (true, Some((i, _))) => {
@@ -156,11 +238,11 @@ impl<'a> Wiring<'a> {
         quote! {
             #[automatically_derived]
             impl #impl_g #dofn_trait for #self_ty #where_c {
-                type Input = #input;
-                type Output = #output;
+                #input
+                #output
                 #key_item
                 type State = <Self as ::dofn::__private::Declared>::State;
-                type Timers = <Self as ::dofn::__private::Declared>::Timers;
+                type Timers = ::dofn::__private::TimerTable<#n_timers, #n_families>;
 
                 const NAME: &'static str = #name;
                 const TIMERS: &'static [::dofn::__private::TimerInfo] =
@@ -384,6 +466,22 @@ impl<'a> Wiring<'a> {
         let receiver = m.receiver.then(|| quote!(self,));
         let call = quote!(Self::#ident(#receiver #(#args),*));
         let result = match &m.output {
+            // `Result<T, E>`: `T` and `E` are checked each on its own tokens, with a message about it.
+            Some(ty) if result_arguments(ty).is_some() => {
+                let (ok, err) = result_arguments(ty).expect("checked");
+                self.checks.result = true;
+                let ok_check = checked(ok, check_trait("ok").into_token_stream(), quote!(__dofn_ok));
+                let err_check = checked(err, check_trait("error").into_token_stream(), quote!(__dofn_err));
+                quote! {
+                    match #call {
+                        ::core::result::Result::Ok(__dofn_ok) => {
+                            let () = #ok_check;
+                            ::core::result::Result::Ok(())
+                        }
+                        ::core::result::Result::Err(__dofn_err) => ::core::result::Result::Err(#err_check),
+                    }
+                }
+            }
             Some(ty) => {
                 let (first, last) = span_range(ty);
                 let into = format_ident!("into_result", span = last);
@@ -454,10 +552,28 @@ impl<'a> Wiring<'a> {
                 let key_ty = quote_spanned!(first=> <Self as ::dofn::DoFn>::Key);
                 checked(ty, quote!(#tr<'_, #key_ty>), key)
             }
-            ParamKind::Timestamp => quote!(::dofn::Timestamp(__dofn_timestamp)),
-            ParamKind::Window { by_ref: true } => quote!(&__dofn_window),
-            ParamKind::Window { by_ref: false } => quote!(__dofn_window),
-            ParamKind::Tag => quote!(::dofn::TimerTag(__dofn_tag)),
+            // (These are recognised by their type's name; the check says so if the type is another one.)
+            ParamKind::Timestamp => {
+                self.checks.timestamp = true;
+                checked(ty, check_trait("timestamp").into_token_stream(), quote!(::dofn::Timestamp(__dofn_timestamp)))
+            }
+            ParamKind::Window { by_ref: true } => {
+                self.checks.window_ref = true;
+                let referent = match ty {
+                    Type::Reference(r) => &*r.elem,
+                    other => other,
+                };
+                checked(referent, check_trait("window_ref").into_token_stream(), quote!(&__dofn_window))
+            }
+            ParamKind::Window { by_ref: false } => {
+                self.checks.window = true;
+                checked(ty, check_trait("window").into_token_stream(), quote!(__dofn_window))
+            }
+            ParamKind::Tag => {
+                self.checks.tag = true;
+                let tr = check_trait("tag");
+                checked(ty, quote!(#tr<'_>), quote!(::dofn::TimerTag(__dofn_tag)))
+            }
         }
     }
 
@@ -538,6 +654,109 @@ impl<'a> Wiring<'a> {
                 quote!(::dofn::Key(value)),
             ));
         }
+        if self.checks.result {
+            out.push(define_check_note(
+                &check_trait("ok"),
+                "a DoFn method returns `()` or `Result<(), E>`, so its `Ok` type must be `()`, not `{Self}`",
+                "expected `()`",
+                "the runner only looks at whether the method failed: hand values on through the context \
+                 (`cx.output(..)`), or keep them in the DoFn",
+                quote!(),
+                quote!(Self),
+                quote!(()),
+                quote!(()),
+                quote!(value),
+            ));
+            // (`do_not_recommend`: rustc reports this trait, with its message, rather than the `Into` bound.)
+            let message = Literal::string(
+                "the error type of a DoFn method must convert into `dofn::BoxError`, and `{Self}` does not",
+            );
+            let note = Literal::string(
+                "the runner hands errors across threads: use `Box<dyn std::error::Error + Send + Sync>` \
+                 (`dofn::BoxError`), or an error type that is `std::error::Error + Send + Sync` (or `String`, \
+                 `&'static str`)",
+            );
+            out.push(quote! {
+                #[diagnostic::on_unimplemented(
+                    message = #message,
+                    label = "not convertible into `dofn::BoxError`",
+                    note = #note
+                )]
+                #[allow(non_camel_case_types)]
+                trait __dofn_check_error {
+                    fn __dofn_from(value: Self) -> ::dofn::BoxError;
+                }
+                #[diagnostic::do_not_recommend]
+                impl<E: ::core::convert::Into<::dofn::BoxError>> __dofn_check_error for E {
+                    #[inline(always)]
+                    fn __dofn_from(value: Self) -> ::dofn::BoxError {
+                        ::core::convert::Into::into(value)
+                    }
+                }
+            });
+        }
+        let by_name = |what: &str, ours: &str| {
+            format!(
+                "`#[dofn]` reads a parameter whose type is named `{what}` as {ours}, but `{{Self}}` is another \
+                 type"
+            )
+        };
+        let by_name_note = "`#[dofn]` recognises `Timestamp`, `Window` and `TimerTag` parameters by their type's \
+                            name, and passes its own: use `dofn::Timestamp`, `dofn::window::Window` or \
+                            `dofn::TimerTag` (all in `dofn::prelude`)";
+        if self.checks.timestamp {
+            out.push(define_check_note(
+                &check_trait("timestamp"),
+                &by_name("Timestamp", "the timestamp (`dofn::Timestamp`)"),
+                "expected `dofn::Timestamp`",
+                by_name_note,
+                quote!(),
+                quote!(::dofn::Timestamp),
+                quote!(Self),
+                quote!(::dofn::Timestamp),
+                quote!(value),
+            ));
+        }
+        let window_message = by_name("Window", "the window (`dofn::window::Window`)");
+        if self.checks.window {
+            out.push(define_check_note(
+                &check_trait("window"),
+                &window_message,
+                "expected `dofn::window::Window`",
+                by_name_note,
+                quote!(),
+                quote!(::dofn::window::Window),
+                quote!(Self),
+                quote!(::dofn::window::Window),
+                quote!(value),
+            ));
+        }
+        if self.checks.window_ref {
+            out.push(define_check_note(
+                &check_trait("window_ref"),
+                &window_message,
+                "expected `dofn::window::Window`",
+                by_name_note,
+                quote!(),
+                quote!(&'__dofn_ref ::dofn::window::Window),
+                quote!(&'__dofn_ref Self),
+                quote!(::dofn::window::Window),
+                quote!(value),
+            ));
+        }
+        if self.checks.tag {
+            out.push(define_check_note(
+                &check_trait("tag"),
+                &by_name("TimerTag", "the timer's tag (`dofn::TimerTag`)"),
+                "expected `dofn::TimerTag`",
+                by_name_note,
+                quote!(<'__dofn_tag>),
+                quote!(::dofn::TimerTag<'__dofn_tag>),
+                quote!(Self),
+                quote!(::dofn::TimerTag<'__dofn_tag>),
+                quote!(value),
+            ));
+        }
         for &kind in &self.checks.contexts {
             let kind =
                 [ContextKind::Process, ContextKind::Timer, ContextKind::Expiration, ContextKind::Bundle][kind as usize];
@@ -574,6 +793,28 @@ fn checked(ty: &Type, tr: TokenStream, value: TokenStream) -> TokenStream {
         other => other,
     };
     quote!(#open #referent as #tr>::#from(#value))
+}
+
+/// `T` and `E` of a return type written `Result<T, E>`.
+fn result_arguments(ty: &Type) -> Option<(&Type, &Type)> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if path.qself.is_some() || last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let types: Vec<&Type> = args
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    match types.as_slice() {
+        [ok, err] if args.args.len() == 2 => Some((ok, err)),
+        _ => None,
+    }
 }
 
 fn check_trait(what: &str) -> syn::Ident {
@@ -617,8 +858,39 @@ fn define_check(
 ) -> TokenStream {
     let escape = |s: &str| Literal::string(&s.replace('{', "{{").replace('}', "}}"));
     let (message, label) = (escape(message), escape(label));
+    define_check_with(tr, quote!(message = #message, label = #label), generics, from, output, target, build)
+}
+
+/// [`define_check`] with a note; `{Self}` in `message` is the parameter's type.
+#[allow(clippy::too_many_arguments)]
+fn define_check_note(
+    tr: &syn::Ident,
+    message: &str,
+    label: &str,
+    note: &str,
+    generics: TokenStream,
+    from: TokenStream,
+    output: TokenStream,
+    target: TokenStream,
+    build: TokenStream,
+) -> TokenStream {
+    let (message, label, note) = (Literal::string(message), Literal::string(label), Literal::string(note));
+    let diagnostic = quote!(message = #message, label = #label, note = #note);
+    define_check_with(tr, diagnostic, generics, from, output, target, build)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn define_check_with(
+    tr: &syn::Ident,
+    diagnostic: TokenStream,
+    generics: TokenStream,
+    from: TokenStream,
+    output: TokenStream,
+    target: TokenStream,
+    build: TokenStream,
+) -> TokenStream {
     quote! {
-        #[diagnostic::on_unimplemented(message = #message, label = #label)]
+        #[diagnostic::on_unimplemented(#diagnostic)]
         #[allow(non_camel_case_types)]
         trait #tr #generics {
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output;

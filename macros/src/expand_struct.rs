@@ -3,11 +3,11 @@
 //!
 //! [`Declared`]: https://docs.rs/dofn (the runtime's `__private::Declared`)
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{format_ident, quote};
-use syn::{GenericParam, Generics, WherePredicate};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{GenericParam, Generics};
 
-use crate::ast::DofnStruct;
+use crate::ast::{DofnStruct, span_range};
 use crate::attr::IdKind;
 use crate::wire::Declarations;
 
@@ -20,51 +20,60 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     let timers: Vec<_> = s.of(IdKind::Timer).collect();
     let families: Vec<_> = s.of(IdKind::Family).collect();
 
-    // `T: 'static` for every type parameter, `Cell: StateCell` for every cell and `D: Domain` for every
-    // timer's domain, so that the generated impls hold exactly when the declarations are valid. The bounds
-    // are written `for<'__dofn> ..` so that rustc does not reject them when they are trivially false (a
-    // `StateSpec<u32>`): the impls then silently do not apply, and the user sees one error, at the field.
-    let mut bounded = item.generics.clone();
-    let wc = bounded.make_where_clause();
-    for param in &item.generics.params {
-        if let GenericParam::Type(t) = param {
-            let ident = &t.ident;
-            wc.predicates.push(syn::parse_quote!(#ident: 'static));
-        }
+    // `T: 'static` for every type parameter: a DoFn and its state move to worker threads. (And `'a: 'static`
+    // for a lifetime parameter, which is an error: so that it is the only one.)
+    let mut base = item.generics.clone();
+    let type_params: Vec<&Ident> = item.generics.type_params().map(|t| &t.ident).collect();
+    let wc = base.make_where_clause();
+    for ident in &type_params {
+        wc.predicates.push(syn::parse_quote!(#ident: 'static));
     }
-    for d in &s.decls {
+    for lt in item.generics.lifetimes() {
+        let lt = &lt.lifetime;
+        wc.predicates.push(syn::parse_quote!(#lt: 'static));
+    }
+    // `Declared` and `StateDecl` hold whether or not the declarations are valid, so that the impl's wiring
+    // still names the record's fields and the declared cells when one is not, and the user sees one error, at
+    // the field: the assertions below for a cell, the `TIMERS` constant for a timer's domain. Only a domain
+    // that names the struct's parameters is a bound instead (a free item cannot name them). The bounds are
+    // written `for<'__dofn> ..` so that rustc does not reject them when they are trivially false.
+    let mut declared = base.clone();
+    let wc = declared.make_where_clause();
+    for d in s.decls.iter().filter(|d| d.kind != IdKind::State && mentions(&d.inner, &type_params)) {
         let inner = &d.inner;
-        let bound = match d.kind {
-            IdKind::State => quote!(::dofn::__private::StateCell),
-            _ => quote!(::dofn::timer::Domain),
-        };
-        let pred: WherePredicate = syn::parse2(quote!(for<'__dofn> #inner: #bound)).expect("a where predicate");
-        wc.predicates.push(pred);
+        wc.predicates.push(syn::parse_quote!(for<'__dofn> #inner: ::dofn::timer::Domain));
     }
-    let (impl_g, ty_g, where_c) = bounded.split_for_impl();
+    let (impl_g, ty_g, where_c) = declared.split_for_impl();
+    // The state record is a `StateRecord` when its cells are cells.
+    let mut record_bounded = base.clone();
+    let wc = record_bounded.make_where_clause();
+    for d in s.of(IdKind::State) {
+        let inner = &d.inner;
+        wc.predicates.push(syn::parse_quote!(for<'__dofn> #inner: ::dofn::__private::StateCell));
+    }
+    let (record_impl_g, _, record_where) = record_bounded.split_for_impl();
+    let (base_impl_g, _, base_where) = base.split_for_impl();
 
-    // The one error for a spec of something that is not a cell (or a timer spec of something that is not a
-    // time domain): an assertion on the user's own type tokens, so that rustc points at them. (A generic
-    // struct's specs may name its parameters, which a free item cannot: there the bounds above apply.)
-    let assertions = if item.generics.params.is_empty() {
-        let checks = s.decls.iter().map(|d| {
+    // The one error for a spec of something that is not a cell: an assertion on the user's own type tokens, so
+    // that rustc points at them. (A cell that names the struct's parameters is checked where the DoFn is
+    // used, through the bounds of the impl's `impl DoFn`.)
+    let checks: Vec<TokenStream> = s
+        .of(IdKind::State)
+        .filter(|d| !mentions(&d.inner, &type_params))
+        .map(|d| {
             let inner = &d.inner;
-            match d.kind {
-                IdKind::State => quote!(__dofn_is_cell::<#inner>),
-                _ => quote!(__dofn_is_domain::<#inner>),
-            }
-        });
+            quote!(__dofn_is_cell::<#inner>)
+        })
+        .collect();
+    let assertions = (!checks.is_empty()).then(|| {
         quote! {
             #[doc(hidden)]
             const _: () = {
                 fn __dofn_is_cell<C: ::dofn::__private::StateCell>() {}
-                fn __dofn_is_domain<D: ::dofn::timer::Domain>() {}
                 #(let _ = #checks;)*
             };
         }
-    } else {
-        TokenStream::new()
-    };
+    });
 
     let record = format_ident!("__dofn_State_{}", name);
     let (record_def, state_ty) = if states.is_empty() {
@@ -88,7 +97,7 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #impl_g ::core::default::Default for #record #ty_g #where_c {
+            impl #record_impl_g ::core::default::Default for #record #ty_g #record_where {
                 #[inline]
                 fn default() -> Self {
                     #record {
@@ -99,7 +108,7 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #impl_g ::dofn::__private::StateRecord for #record #ty_g #where_c {
+            impl #record_impl_g ::dofn::__private::StateRecord for #record #ty_g #record_where {
                 const IDS: &'static [&'static str] = &[#(#ids),*];
 
                 #[inline]
@@ -120,7 +129,11 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
         let entries = decls.iter().map(|d| {
             let id = Literal::string(&d.id.value());
             let domain = &d.inner;
-            quote!(::dofn::__private::TimerInfo { id: #id, domain: <#domain as ::dofn::timer::Domain>::DOMAIN })
+            // Spanned like the domain's tokens: if it is not a domain, rustc reports it there.
+            let (first, last) = span_range(domain);
+            let open = quote_spanned!(first=> <);
+            let constant = Ident::new("DOMAIN", last);
+            quote!(::dofn::__private::TimerInfo { id: #id, domain: #open #domain as ::dofn::timer::Domain>::#constant })
         });
         quote!(&[#(#entries),*])
     };
@@ -131,11 +144,11 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
 
     let state_decls = states.iter().enumerate().map(|(i, d)| {
         let i = Literal::usize_unsuffixed(i);
-        let cell = &d.inner;
+        let cell = assoc_type("Cell", &d.inner);
         quote! {
             #[automatically_derived]
-            impl #impl_g ::dofn::__private::StateDecl<#i> for #name #ty_g #where_c {
-                type Cell = #cell;
+            impl #base_impl_g ::dofn::__private::StateDecl<#i> for #name #ty_g #base_where {
+                #cell
             }
         }
     });
@@ -171,6 +184,27 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
 
         #callback
     }
+}
+
+/// `type #name = #ty;`, spanned like `ty`'s tokens, so that an error about the item (a private type in the
+/// DoFn's public interface) points at the user's type.
+pub(crate) fn assoc_type(name: &str, ty: &impl quote::ToTokens) -> TokenStream {
+    let (first, last) = span_range(ty);
+    let name = Ident::new(name, first);
+    let semi = quote_spanned!(last=> ;);
+    quote_spanned!(first=> type #name = #ty #semi)
+}
+
+/// Whether `ty` names one of `params`.
+fn mentions(ty: &syn::Type, params: &[&Ident]) -> bool {
+    fn walk(tokens: TokenStream, params: &[&Ident]) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => params.iter().any(|p| **p == i),
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), params),
+            _ => false,
+        })
+    }
+    walk(quote!(#ty), params)
 }
 
 /// `PhantomData` over the type and lifetime parameters, which a record may not otherwise use.

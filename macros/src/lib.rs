@@ -3,7 +3,8 @@
 //! Use them through the runtime crate (`use dofn::prelude::*;`), which re-exports [`macro@dofn`] and holds
 //! everything the generated code names. This crate has no runtime logic: it parses the struct and the impl
 //! into a model (`ast`), checks the rules (`check`, one function per rule, every error reported in one
-//! build on the offending token), and generates the wiring (`expand_struct`, `expand_impl`).
+//! build on the offending token), and generates the wiring (`expand_struct`, `expand_impl`). An item with a
+//! syntax error is left for rustc to report, with nothing added to its error (`recover`).
 //!
 //! The struct's `#[dofn]` and the impl's meet through a *callback macro*: the struct's expansion defines a
 //! `macro_rules!` carrying its declarations, importable under the struct's own name; the impl's `#[dofn]`
@@ -18,6 +19,7 @@ mod ctxt;
 mod expand_impl;
 mod expand_struct;
 mod fmt;
+mod recover;
 mod suggest;
 mod symbol;
 mod wire;
@@ -45,6 +47,9 @@ use crate::ctxt::Ctxt;
 ///
 /// Ids are non-empty string literals, unique per kind (a state and a timer may share one).
 ///
+/// The struct may have type and const parameters (the DoFn is implemented for `'static` types: it moves to
+/// worker threads), but no lifetime parameters: a DoFn owns its data.
+///
 /// # On the impl
 ///
 /// | method attribute | called | may take |
@@ -58,6 +63,9 @@ use crate::ctxt::Ctxt;
 /// | `#[finish_bundle]` | after each bundle | `&mut BundleContext<O>` |
 /// | `#[allowed_timestamp_skew]` | once, when the DoFn is set up to run | nothing: `&self`, returns the `Duration` by which an output may be earlier than its input (Beam's `getAllowedTimestampSkew`; zero without it) |
 ///
+/// Each of these attributes may also be written with the crate's path, as is natural next to `#[dofn::dofn]`:
+/// `#[dofn::state_id("id")]`, `#[dofn::process_element]`.
+///
 /// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
 /// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
 /// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
@@ -69,16 +77,25 @@ use crate::ctxt::Ctxt;
 ///
 /// # Example
 ///
-/// ```ignore
+/// ```
 /// use dofn::prelude::*;
 ///
+/// /// Hands each user's events on in batches of `max_buffer_size`, and what is left when the window ends.
 /// #[dofn]
-/// #[derive(Clone, Default)]
+/// #[derive(Clone)]
 /// struct BatchedRpc {
 ///     max_buffer_size: usize,
 ///     #[state_id("buffer")] buffer: StateSpec<Bag<String>>,
 ///     #[state_id("count")] count: StateSpec<Value<usize>>,
 ///     #[timer_id("expiry")] expiry: TimerSpec<EventTime>,
+/// }
+///
+/// impl BatchedRpc {
+///     /// A DoFn that hands a batch on once it holds `max_buffer_size` events.
+///     fn new(max_buffer_size: usize) -> Self {
+///         assert!(max_buffer_size > 0, "a batch holds at least one event");
+///         BatchedRpc { max_buffer_size, buffer: StateSpec::new(), count: StateSpec::new(), expiry: TimerSpec::new() }
+///     }
 /// }
 ///
 /// #[dofn]
@@ -103,12 +120,31 @@ use crate::ctxt::Ctxt;
 ///     }
 ///
 ///     #[on_timer("expiry")]
-///     fn on_expiry(&self, cx: &mut TimerContext<Vec<String>>, #[state_id("buffer")] buffer: &mut Bag<String>) {
+///     fn on_expiry(
+///         &self,
+///         cx: &mut TimerContext<Vec<String>>,
+///         #[state_id("buffer")] buffer: &mut Bag<String>,
+///         #[state_id("count")] count: &mut Value<usize>,
+///     ) {
+///         count.clear();
 ///         if !buffer.is_empty() {
 ///             cx.output(buffer.take());
 ///         }
 ///     }
 /// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let events = [("ann", "a", 1), ("ann", "b", 2), ("ann", "c", 3), ("bob", "d", 4)];
+/// let result = Pipeline::from_values(
+///     events.map(|(user, event, secs)| ((user.to_string(), event.to_string()), Instant::from_secs(secs))),
+/// )
+/// .window_into(WindowFn::fixed(Duration::from_secs(60)))
+/// .apply(BatchedRpc::new(2))
+/// .run()?;
+/// let batches: Vec<Vec<String>> = result.sorted().iter().map(|v| v.value.clone()).collect();
+/// assert_eq!(batches, [vec!["a", "b"], vec!["c"], vec!["d"]]);
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// Mistakes are compile errors on the offending token, all reported in one build: a duplicate or unknown id
@@ -119,14 +155,25 @@ use crate::ctxt::Ctxt;
 /// is (`use super::BatchedRpc;` brings both the type and the declarations). Put `#[dofn]` before `#[derive]`.
 /// One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
 /// ordinary ones (helpers the role methods call, say).
+///
+/// `#[dofn]` runs before `#[cfg]` is evaluated, so it cannot tell which declarations, role methods and
+/// parameters will be compiled: a `#[cfg]` on any of them is an error, and so is a `#[cfg_attr]` that would add
+/// one of `#[dofn]`'s attributes. Put the condition inside the method, or `#[cfg]` on the whole DoFn (its struct
+/// and its impl); `#[cfg]` on plain fields and helper methods is fine.
 #[proc_macro_attribute]
 pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     attr::check_dofn_args(&cx, args.into());
     let input = TokenStream2::from(input);
     let out = match syn::parse2::<Item>(input.clone()) {
-        Ok(Item::Struct(item)) => dofn_struct(&cx, item),
-        Ok(Item::Impl(item)) => dofn_impl_entry(&cx, item),
+        Ok(Item::Struct(mut item)) => {
+            remove_second_dofn(&cx, &mut item.attrs, "struct");
+            dofn_struct(&cx, item)
+        }
+        Ok(Item::Impl(mut item)) => {
+            remove_second_dofn(&cx, &mut item.attrs, "impl");
+            dofn_impl_entry(&cx, item)
+        }
         Ok(mut other) => {
             let span = match &other {
                 Item::Enum(e) => e.enum_token.span,
@@ -139,13 +186,29 @@ pub fn dofn(args: TokenStream, input: TokenStream) -> TokenStream {
             StripHelpers.visit_item_mut(&mut other);
             quote!(#other)
         }
-        Err(err) => {
-            cx.push(err);
-            input
-        }
+        // A syntax error: rustc reports it, and the expansion adds nothing to it (see `recover`).
+        Err(_) => match recover::parse_impl(input.clone()) {
+            Some(item) => dofn_impl_entry(&cx, item),
+            None => match recover::impl_header(input.clone()).as_ref().and_then(callback_path) {
+                // (`__dofn_impl!` reads what it can.)
+                Some(path) => quote!(#path! { #input }),
+                None => recover::unparsed_struct(input.clone()).unwrap_or_else(|| recover::strip_helpers(input)),
+            },
+        },
     };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Reports and removes a second `#[dofn]` on the item (which would expand it twice).
+fn remove_second_dofn(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>, what: &str) {
+    attrs.retain(|attr| {
+        let dofn = symbol::find(attr.path(), &[symbol::DOFN]).is_some();
+        if dofn {
+            cx.error_spanned_by(attr, format!("duplicate `#[dofn]`: this {what} already has one"));
+        }
+        !dofn
+    });
 }
 
 fn dofn_struct(cx: &Ctxt, item: syn::ItemStruct) -> TokenStream2 {
@@ -199,21 +262,14 @@ fn dofn_impl_entry(cx: &Ctxt, mut item: ItemImpl) -> TokenStream2 {
         StripHelpers.visit_item_impl_mut(&mut item);
         return quote!(#item);
     }
-    let mut path = match &*item.self_ty {
-        Type::Path(p) if p.qself.is_none() => p.path.clone(),
-        other => {
-            cx.error_spanned_by(
-                other,
-                "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
-            );
-            let mut item = item.clone();
-            StripHelpers.visit_item_impl_mut(&mut item);
-            return quote!(#item);
-        }
+    let Some(path) = callback_path(&item) else {
+        cx.error_spanned_by(
+            &item.self_ty,
+            "`#[dofn]` on an impl needs the impl to name the DoFn struct: `impl MyDoFn { .. }`",
+        );
+        StripHelpers.visit_item_impl_mut(&mut item);
+        return quote!(#item);
     };
-    if let Some(last) = path.segments.last_mut() {
-        last.arguments = syn::PathArguments::None;
-    }
     // A second, clearer error than rustc's "cannot find macro" when the struct has no `#[dofn]` (for impls
     // without generic parameters, whose self type can be named here).
     let declared = item.generics.params.is_empty().then(|| {
@@ -228,21 +284,61 @@ fn dofn_impl_entry(cx: &Ctxt, mut item: ItemImpl) -> TokenStream2 {
     quote!(#declared #path! { #item })
 }
 
+/// The path of the callback macro of the struct an inherent impl is for: its self type's path, without
+/// generic arguments.
+fn callback_path(item: &ItemImpl) -> Option<syn::Path> {
+    let Type::Path(p) = &*item.self_ty else { return None };
+    if p.qself.is_some() || item.trait_.is_some() {
+        return None;
+    }
+    let mut path = p.path.clone();
+    if let Some(last) = path.segments.last_mut() {
+        last.arguments = syn::PathArguments::None;
+    }
+    Some(path)
+}
+
 /// Wires a `#[dofn]` impl to its struct's declarations. Called by the callback macro the struct's `#[dofn]`
 /// generates, never directly.
 #[doc(hidden)]
 #[proc_macro]
 pub fn __dofn_impl(input: TokenStream) -> TokenStream {
-    let wire::ImplInput { decls, mut item } = match syn::parse::<wire::ImplInput>(input) {
+    let wire::ImplInput { decls, item } = match syn::parse::<wire::ImplInput>(input) {
         Ok(input) => input,
         Err(err) => return err.to_compile_error().into(),
     };
+    // A syntax error: rustc reports it, and the expansion adds nothing to it (see `recover`).
+    let parsed = syn::parse2::<ItemImpl>(item.clone()).ok().or_else(|| recover::parse_impl(item.clone()));
+    let Some(mut item) = parsed else {
+        let header = recover::impl_header(item.clone());
+        let io = recover::process_context_types(item.clone());
+        let placeholder = header.map(|h| expand_impl::placeholder(&decls.name, &h, io.as_ref().map(|(i, o)| (i, o))));
+        let item = recover::strip_helpers(item);
+        return quote!(#item #placeholder).into();
+    };
     let cx = Ctxt::new();
     let mut model = ast::DofnImpl::from_ast(&cx, &mut item);
-    check::check_impl(&cx, &decls, &item.self_ty, &mut model);
-    let out = expand_impl::expand(&decls, &item, &model);
+    let out = if decls.unparsed {
+        let io = model.process_element().and_then(|m| match m.context() {
+            Some((_, ast::ContextKind::Process, [i, o])) => Some((i, o)),
+            _ => None,
+        });
+        let placeholder = expand_impl::placeholder(&decls.name, &item, io);
+        quote!(#item #placeholder)
+    } else {
+        check::check_impl(&cx, &decls, &item.self_ty, &mut model);
+        expand_impl::expand(&decls, &item, &model)
+    };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Makes `#[state_id]`, `#[timer_id]` and `#[timer_family_id]` inert on a struct that syn cannot parse, which
+/// `#[dofn]` emits as written for rustc to report its syntax error (see `recover`). Generates nothing.
+#[doc(hidden)]
+#[proc_macro_derive(__DofnAttributes, attributes(state_id, timer_id, timer_family_id))]
+pub fn __dofn_attributes(_: TokenStream) -> TokenStream {
+    TokenStream::new()
 }
 
 #[cfg(test)]

@@ -65,25 +65,20 @@ impl PartialEq<Symbol> for &Ident {
     }
 }
 
-impl PartialEq<Symbol> for Path {
-    fn eq(&self, word: &Symbol) -> bool {
-        self.is_ident(word.0)
-    }
-}
-
-impl PartialEq<Symbol> for &Path {
-    fn eq(&self, word: &Symbol) -> bool {
-        self.is_ident(word.0)
-    }
-}
-
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0)
     }
 }
 
-/// The symbol an attribute path names, if it is one of `candidates`.
+/// The symbol an attribute path names, if it is one of `candidates`: `state_id`, or `dofn::state_id` (as
+/// natural next to `#[dofn::dofn]`), or `::dofn::state_id`.
 pub(crate) fn find(path: &Path, candidates: &[Symbol]) -> Option<Symbol> {
-    candidates.iter().copied().find(|s| path == s)
+    let plain = |i: usize| matches!(path.segments[i].arguments, syn::PathArguments::None);
+    let name = match path.segments.len() {
+        1 if path.leading_colon.is_none() && plain(0) => &path.segments[0].ident,
+        2 if path.segments[0].ident == DOFN && plain(0) && plain(1) => &path.segments[1].ident,
+        _ => return None,
+    };
+    candidates.iter().copied().find(|s| name == s)
 }

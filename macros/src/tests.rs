@@ -16,7 +16,8 @@ fn expand(item_struct: TokenStream, item_impl: TokenStream) -> String {
 
     // What the callback macro hands to `__dofn_impl!`.
     let decls = wire::Declarations::tokens_for(&s);
-    let wire::ImplInput { decls, mut item } = syn::parse2(quote!(#decls { #item_impl })).expect("the wire format");
+    let wire::ImplInput { decls, item } = syn::parse2(quote!(#decls { #item_impl })).expect("the wire format");
+    let mut item: syn::ItemImpl = syn::parse2(item).expect("an impl");
     let mut model = ast::DofnImpl::from_ast(&cx, &mut item);
     check::check_impl(&cx, &decls, &item.self_ty, &mut model);
     let impl_side = expand_impl::expand(&decls, &item, &model);

@@ -18,7 +18,7 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::parse::{Parse, ParseStream};
-use syn::{Ident, ItemImpl, LitBool, LitStr, Token, braced, parenthesized};
+use syn::{Ident, LitBool, LitStr, Token, braced, parenthesized};
 
 use crate::ast::DofnStruct;
 use crate::attr::IdKind;
@@ -43,6 +43,9 @@ pub(crate) struct Declarations {
     pub(crate) decls: Vec<WireDecl>,
     /// The ids of malformed declarations (reported on the struct).
     pub(crate) broken: Vec<(IdKind, LitStr)>,
+    /// The struct has a syntax error (reported by rustc): its declarations are unknown, and the impl gets a
+    /// placeholder `impl DoFn` (see [`crate::recover`]).
+    pub(crate) unparsed: bool,
 }
 
 impl Declarations {
@@ -90,6 +93,19 @@ impl Declarations {
 impl Parse for Declarations {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let name: Ident = input.parse()?;
+        if input.peek(Ident) {
+            let label: Ident = input.parse()?;
+            if label != "unparsed" {
+                return Err(syn::Error::new(label.span(), "expected `unparsed`"));
+            }
+            return Ok(Declarations {
+                name,
+                poisoned: [true; 3],
+                decls: Vec::new(),
+                broken: Vec::new(),
+                unparsed: true,
+            });
+        }
         let flags;
         parenthesized!(flags in input);
         let mut poisoned = [false; 3];
@@ -122,14 +138,15 @@ impl Parse for Declarations {
                 broken.push((kind, id));
             }
         }
-        Ok(Declarations { name, poisoned, decls, broken })
+        Ok(Declarations { name, poisoned, decls, broken, unparsed: false })
     }
 }
 
-/// The input of `__dofn_impl!`: the declarations and the user's impl.
+/// The input of `__dofn_impl!`: the declarations and the user's impl (its tokens: it may not parse, see
+/// [`crate::recover`]).
 pub(crate) struct ImplInput {
     pub(crate) decls: Declarations,
-    pub(crate) item: ItemImpl,
+    pub(crate) item: TokenStream,
 }
 
 impl Parse for ImplInput {

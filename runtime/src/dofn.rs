@@ -167,6 +167,9 @@ impl CallbackResult for () {
     }
 }
 
+// `do_not_recommend`: for an error type that does not convert (`Box<dyn Error>`, not `Send`), rustc reports the
+// trait's message rather than each unmet bound of the conversion.
+#[diagnostic::do_not_recommend]
 impl<E: Into<BoxError>> CallbackResult for Result<(), E> {
     #[inline]
     fn into_result(self) -> Result<(), BoxError> {

@@ -112,7 +112,7 @@ pub mod __private {
     pub use crate::private::{Declared, DofnStruct, StateDecl};
     pub use crate::state::{StateCell, StateRecord};
     pub use crate::timer::{TimerEnv, TimerFamily, TimerInfo, TimerRecord, TimerSlot, TimerTable};
-    pub use dofn_macros::__dofn_impl;
+    pub use dofn_macros::{__DofnAttributes, __dofn_impl};
     pub use serde;
     pub use std::default::Default;
     pub use std::result::Result;

@@ -5,7 +5,6 @@
 //! type (`<BatchedRpc as Declared>::State`), which works wherever the impl is, even in another module where
 //! the struct's field types are not imported. Re-exported from `__private`: not a public API.
 
-use crate::state::{StateCell, StateRecord};
 use crate::timer::{TimerInfo, TimerRecord};
 
 /// A struct with `#[dofn]` (implemented with no bounds, so that an impl's `#[dofn]` can check it before
@@ -18,9 +17,13 @@ use crate::timer::{TimerInfo, TimerRecord};
 pub trait DofnStruct {}
 
 /// What a `#[dofn]` struct declares, as types and constants.
+///
+/// Implemented whether or not the declared cells are valid (the state record is a `StateRecord` only if they
+/// are), so that the impl's wiring still names the record's fields when one is not: the struct's error about
+/// the cell is then the only one.
 pub trait Declared {
     /// One cell per `#[state_id]` field, in declaration order (`()` without state).
-    type State: StateRecord;
+    type State;
     /// The `#[timer_id]` and `#[timer_family_id]` fields: a `TimerTable<N, F>`.
     type Timers: TimerRecord;
     /// The `#[timer_id]` fields, in declaration order.
@@ -33,8 +36,9 @@ pub trait Declared {
     fn specs(&self);
 }
 
-/// The declared type of state cell number `I` (in declaration order): `Cell` in `StateSpec<Cell>`.
+/// The declared type of state cell number `I` (in declaration order): `Cell` in `StateSpec<Cell>`, whether or
+/// not it is a valid cell (see [`Declared`]).
 pub trait StateDecl<const I: usize> {
     /// The cell type.
-    type Cell: StateCell;
+    type Cell;
 }

@@ -85,12 +85,13 @@ macro_rules! spec_impls {
                 $name(PhantomData)
             }
         }
-        impl<D: Domain> Default for $name<D> {
+        // `Default` and `Clone` are unbounded, so that a user's derive does not repeat `#[dofn]`'s error for a
+        // spec of a non-domain.
+        impl<D> Default for $name<D> {
             fn default() -> Self {
-                Self::new()
+                $name(PhantomData)
             }
         }
-        // Unbounded, so that a user's derive does not repeat `#[dofn]`'s error for a spec of a non-domain.
         impl<D> Clone for $name<D> {
             fn clone(&self) -> Self {
                 *self

@@ -93,9 +93,10 @@ impl<C: StateCell> StateSpec<C> {
     }
 }
 
-impl<C: StateCell> Default for StateSpec<C> {
+// Unbounded, like `Clone`: a user's `#[derive(Default)]` does not repeat `#[dofn]`'s error for a non-cell.
+impl<C> Default for StateSpec<C> {
     fn default() -> Self {
-        StateSpec::new()
+        StateSpec(PhantomData)
     }
 }
 
