@@ -53,6 +53,7 @@ pub(crate) fn placeholder(name: &syn::Ident, header: &ItemImpl, io: Option<(&Typ
     wc.predicates.push(syn::parse_quote!(for<'__dofn> #output: ::core::marker::Send + 'static));
     let (impl_g, _, where_c) = generics.split_for_impl();
     let name = Literal::string(&name.to_string());
+    let process_element = process_element_fn(quote!(::core::unreachable!()));
     quote! {
         #[doc(hidden)]
         const _: () = {
@@ -70,17 +71,26 @@ pub(crate) fn placeholder(name: &syn::Ident, header: &ItemImpl, io: Option<(&Typ
                     &()
                 }
 
-                fn process_element(
-                    &mut self,
-                    _: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
-                    _: &mut Self::State,
-                    _: &mut Self::Timers,
-                    _: &::dofn::__private::TimerEnv,
-                ) -> ::core::result::Result<(), ::dofn::BoxError> {
-                    ::core::unreachable!()
-                }
+                #process_element
             }
         };
+    }
+}
+
+/// `DoFn::process_element` with `body` (the real one, or the placeholder's).
+fn process_element_fn(body: TokenStream) -> TokenStream {
+    quote! {
+        #[inline]
+        #[allow(unreachable_code, clippy::diverging_sub_expression)]
+        fn process_element(
+            &mut self,
+            __dofn_cx: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
+            __dofn_state: &mut Self::State,
+            __dofn_timers: &mut Self::Timers,
+            __dofn_env: &::dofn::__private::TimerEnv,
+        ) -> ::core::result::Result<(), ::dofn::BoxError> {
+            #body
+        }
     }
 }
 
@@ -268,19 +278,7 @@ impl<'a> Wiring<'a> {
             (Some(m), Some(_)) => self.call(m),
             _ => quote!(::core::result::Result::Ok(())),
         };
-        quote! {
-            #[inline]
-            #[allow(unreachable_code, clippy::diverging_sub_expression)]
-            fn process_element(
-                &mut self,
-                __dofn_cx: &mut ::dofn::ProcessContext<'_, Self::Input, Self::Output>,
-                __dofn_state: &mut Self::State,
-                __dofn_timers: &mut Self::Timers,
-                __dofn_env: &::dofn::__private::TimerEnv,
-            ) -> ::core::result::Result<(), ::dofn::BoxError> {
-                #body
-            }
-        }
+        process_element_fn(body)
     }
 
     /// `on_timer` (or `on_timer_family`): a `match` from the timer's index to its callback.
