@@ -812,3 +812,93 @@ fn tagged_outputs_reach_run_with_tagged_step_by_step_on_a_live_source() {
         assert!(result.tagged().is_empty(), "taken by the callback");
     }
 }
+
+/// A timer's firing time and output timestamp, in seconds.
+type FireAndHold = (i64, i64);
+
+/// Sets an event-time timer at the element's `(fire, hold)` seconds, holding its output there; the callback
+/// outputs the key to the one downstream key 0.
+#[dofn]
+#[derive(Clone, Default)]
+struct HoldUntil {
+    #[timer_id("t")]
+    t: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl HoldUntil {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u32, FireAndHold), (u32, u32)>, #[timer_id("t")] t: &mut Timer) {
+        let (fire, hold) = *cx.value();
+        t.with_output_timestamp(Instant::from_secs(hold)).set(Instant::from_secs(fire));
+    }
+
+    #[on_timer("t")]
+    fn on_t(&self, cx: &mut TimerContext<(u32, u32)>, Key(k): Key<&u32>) {
+        cx.output((0, *k));
+    }
+}
+
+/// Counts per key and window; outputs the count when the window ends.
+#[dofn]
+#[derive(Clone, Default)]
+struct CountPerWindow {
+    #[state_id("n")]
+    n: StateSpec<Value<u64>>,
+    #[timer_id("end")]
+    end: TimerSpec<EventTime>,
+}
+
+#[dofn]
+impl CountPerWindow {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u32, u32), (u32, u64)>,
+        #[state_id("n")] n: &mut Value<u64>,
+        #[timer_id("end")] end: &mut Timer,
+    ) {
+        *n.get_or_insert_with(|| 0) += 1;
+        end.set(cx.window().max_timestamp());
+    }
+
+    #[on_timer("end")]
+    fn on_end(&self, cx: &mut TimerContext<(u32, u64)>, Key(k): Key<&u32>, #[state_id("n")] n: &mut Value<u64>) {
+        cx.output((*k, n.read().copied().unwrap_or(0)));
+    }
+}
+
+#[test]
+fn a_hold_set_by_a_late_element_holds_the_stage_on_any_number_of_workers() {
+    // Key 1's timer holds the output watermark at 50 s while the input watermark moves to 100 s; then a late
+    // element (60 s, its window still live) of another key sets a timer holding at 60 s: ahead of the stage's
+    // output watermark (50 s), so it holds it too, and the timer's output at 60 s is on time downstream.
+    // (Each worker kept its own output watermark from moving back, so a worker without key 1 had already
+    // reported 100 s, and the late element's hold behind it was ignored there.)
+    for other in 2..=9u32 {
+        let stream = TestStream::new()
+            .add_elements([((1u32, (120i64, 50i64)), ms(50_000))])
+            .advance_watermark_to(ms(100_000))
+            .add_elements([((other, (150, 60)), ms(60_000))])
+            .advance_watermark_to(ms(130_000))
+            .advance_watermark_to(ms(200_000));
+        for workers in [1, 2, 3] {
+            let result = Pipeline::from_test_stream(stream.clone())
+                .window_into(WindowFn::fixed(Duration::from_secs(1000)))
+                .with_workers(workers)
+                .apply(HoldUntil::default())
+                .window_into(WindowFn::fixed(Duration::from_secs(10)))
+                .apply(CountPerWindow::default())
+                .run()
+                .unwrap();
+            let counts: Vec<(i64, u64)> =
+                result.sorted().iter().map(|o| (o.window.start().millis() / 1000, o.value.1)).collect();
+            assert_eq!(counts, [(50, 1), (60, 1)], "key {other}, {workers} worker(s)");
+            assert_eq!(
+                result.metrics_of("CountPerWindow").late_elements_dropped,
+                0,
+                "key {other}, {workers} worker(s)"
+            );
+        }
+    }
+}

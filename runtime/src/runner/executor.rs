@@ -590,10 +590,19 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         Ok(())
     }
 
-    /// The output watermark: the input watermark, held back by the output timestamps of pending timers and,
-    /// with `#[on_window_expiration]`, by the max timestamp of the first window still to expire; it never
-    /// moves back.
+    /// The output watermark: [`Executor::held_watermark`], kept from moving back (a hold set behind it, by a
+    /// late element say, does not move it back). A stage of several shards keeps its own from the shards'
+    /// held watermarks instead: a shard's kept alone could be ahead of the stage's, and ignore a hold the
+    /// stage must honour.
     pub(crate) fn output_watermark(&mut self) -> Instant {
+        let watermark = self.held_watermark();
+        self.output_watermark = self.output_watermark.max(watermark);
+        self.output_watermark
+    }
+
+    /// The input watermark, held back by the output timestamps of pending timers and, with
+    /// `#[on_window_expiration]`, by the max timestamp of the first window still to expire.
+    pub(crate) fn held_watermark(&mut self) -> Instant {
         let mut watermark = self.held_by_timers();
         if F::HAS_WINDOW_EXPIRATION {
             // `#[on_window_expiration]` outputs at its window's max timestamp, which the input watermark passes
@@ -604,9 +613,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                 watermark = watermark.min(window.max_timestamp());
             }
         }
-        // A hold set behind it (by a late element, say) does not move it back.
-        self.output_watermark = self.output_watermark.max(watermark);
-        self.output_watermark
+        watermark
     }
 
     /// The input watermark, held back by the output timestamps of pending timers.

@@ -83,7 +83,8 @@ struct Done<I, O> {
     elements: Vec<WindowedValue<I>>,
     outputs: Vec<WindowedValue<O>>,
     tagged: TaggedOutputs,
-    output_watermark: Instant,
+    /// The shard's held watermark ([`Executor::held_watermark`]).
+    held_watermark: Instant,
     result: Result<(), Error>,
 }
 
@@ -173,6 +174,8 @@ pub(crate) struct Sharded<F: DoFn> {
     /// The tagged outputs of the steps passed on, shard by shard within each step, until taken.
     tagged: TaggedOutputs,
     finished: bool,
+    /// The output watermark passed on last (it never moves back).
+    output_watermark: Instant,
 }
 
 impl<F: DoFn> Sharded<F> {
@@ -222,6 +225,7 @@ impl<F: DoFn> Sharded<F> {
             assign,
             tagged: TaggedOutputs::default(),
             finished: false,
+            output_watermark: Instant::MIN,
         })
     }
 }
@@ -236,8 +240,8 @@ fn work<F: DoFn>(
         match command {
             Command::Step(Work { mut elements, mut outputs, time }) => {
                 let result = executor.run_step(&mut elements, assign.as_ref(), time, &mut outputs);
-                let output_watermark = executor.output_watermark();
-                let done = Done { elements, outputs, tagged: executor.take_tagged(), output_watermark, result };
+                let held_watermark = executor.held_watermark();
+                let done = Done { elements, outputs, tagged: executor.take_tagged(), held_watermark, result };
                 if replies.send(Reply::Stepped(done)).is_err() {
                     return;
                 }
@@ -312,7 +316,7 @@ impl<F: DoFn> Sharded<F> {
                     sink.take(done.outputs, &mut worker.spare_outputs);
                     self.tagged.append(done.tagged);
                     worker.spare_elements.push(done.elements);
-                    watermark = watermark.min(done.output_watermark);
+                    watermark = watermark.min(done.held_watermark);
                     if let Err(e) = done.result {
                         first_error.get_or_insert(e);
                     }
@@ -320,9 +324,12 @@ impl<F: DoFn> Sharded<F> {
                 _ => return Err(worker_gone(F::NAME)),
             }
         }
+        // The stage's output watermark: the least of the shards' held watermarks, kept from moving back (as one
+        // executor keeps its own).
+        self.output_watermark = self.output_watermark.max(watermark);
         match first_error {
             Some(e) => Err(e),
-            None => Ok(Some(Step { watermark, processing_time: time.processing_time })),
+            None => Ok(Some(Step { watermark: self.output_watermark, processing_time: time.processing_time })),
         }
     }
 
@@ -368,7 +375,7 @@ impl<F: DoFn> Sharded<F> {
         let result = self.local.run_step(&mut self.buffer, self.assign.as_ref(), time, local_out);
         // (Emptied, unless the step failed before processing it; the run ends then.)
         self.buffer.clear();
-        let watermark = self.local.output_watermark();
+        let watermark = self.local.held_watermark();
         let local_tagged = self.local.take_tagged();
         self.in_flight.push_back(InFlight { time, elements, local, local_tagged, watermark, result });
         Ok(true)
