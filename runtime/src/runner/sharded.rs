@@ -112,6 +112,8 @@ struct Worker<I, O> {
     spare_elements: Vec<Vec<WindowedValue<I>>>,
     /// How many outputs the worker made in its last step (room for as many is made for the next one).
     hint: usize,
+    /// Whether to spin before waiting for its next reply ([`receive`]).
+    spin: bool,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -206,6 +208,7 @@ impl<F: DoFn> Sharded<F> {
                 spare_outputs: Vec::new(),
                 spare_elements: Vec::new(),
                 hint: 0,
+                spin: true,
                 thread: Some(thread),
             });
         }
@@ -236,7 +239,8 @@ fn work<F: DoFn>(
     commands: Receiver<Command<F::Input, F::Output>>,
     replies: SyncSender<Reply<F::Input, F::Output>>,
 ) {
-    while let Ok(command) = receive(&commands) {
+    let mut spin = true;
+    while let Ok(command) = receive(&commands, &mut spin) {
         match command {
             Command::Step(Work { mut elements, mut outputs, time }) => {
                 let result = executor.run_step(&mut elements, assign.as_ref(), time, &mut outputs);
@@ -257,22 +261,32 @@ fn work<F: DoFn>(
 }
 
 /// Receives from `rx`, spinning briefly before blocking: a step's round trip to the workers is short, and
-/// being woken from a blocking wait costs more than the step itself on a busy machine.
-fn receive<T>(rx: &Receiver<T>) -> Result<T, std::sync::mpsc::RecvError> {
-    for i in 0..SPINS {
-        match rx.try_recv() {
-            Ok(value) => return Ok(value),
-            // Now and then let another thread have the core, in case there are fewer cores than workers.
-            Err(std::sync::mpsc::TryRecvError::Empty) if i % 64 == 63 => std::thread::yield_now(),
-            Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(std::sync::mpsc::RecvError),
+/// being woken from a blocking wait costs more than the step itself on a busy machine. A wait that spun in
+/// vain and then blocked for long ([`LONG_WAIT`] or more: a live source with no input, say) turns the spinning
+/// off for the next one, and a short wait turns it on again: an idle run waits without keeping a core busy.
+fn receive<T>(rx: &Receiver<T>, spin: &mut bool) -> Result<T, std::sync::mpsc::RecvError> {
+    if *spin {
+        for i in 0..SPINS {
+            match rx.try_recv() {
+                Ok(value) => return Ok(value),
+                // Now and then let another thread have the core, in case there are fewer cores than workers.
+                Err(std::sync::mpsc::TryRecvError::Empty) if i % 64 == 63 => std::thread::yield_now(),
+                Err(std::sync::mpsc::TryRecvError::Empty) => std::hint::spin_loop(),
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => return Err(std::sync::mpsc::RecvError),
+            }
         }
     }
-    rx.recv()
+    let waiting = std::time::Instant::now();
+    let received = rx.recv();
+    *spin = waiting.elapsed() < LONG_WAIT;
+    received
 }
 
 /// How many times [`receive`] polls before it blocks (some tens of microseconds).
 const SPINS: usize = 20_000;
+
+/// A wait in [`receive`] this long or longer turns its spinning off until a shorter one.
+const LONG_WAIT: std::time::Duration = std::time::Duration::from_micros(200);
 
 fn worker_gone(dofn: &'static str) -> Error {
     Error::Panicked { dofn, message: "its worker thread stopped unexpectedly".into(), site: None }
@@ -310,7 +324,7 @@ impl<F: DoFn> Sharded<F> {
         sink.take(local, &mut self.spare_local);
         self.tagged.append(local_tagged);
         for worker in &mut self.workers {
-            match receive(&worker.replies) {
+            match receive(&worker.replies, &mut worker.spin) {
                 Ok(Reply::Stepped(done)) => {
                     worker.hint = done.outputs.len();
                     sink.take(done.outputs, &mut worker.spare_outputs);
@@ -329,7 +343,7 @@ impl<F: DoFn> Sharded<F> {
         self.output_watermark = self.output_watermark.max(watermark);
         match first_error {
             Some(e) => Err(e),
-            None => Ok(Some(Step { watermark: self.output_watermark, processing_time: time.processing_time })),
+            None => Ok(Some(Step { watermark: self.output_watermark, ..time })),
         }
     }
 
