@@ -400,6 +400,67 @@ fn a_line_that_cannot_be_read_fails_the_run_after_the_lines_before_it() {
 }
 
 #[test]
+fn a_parse_function_that_panics_fails_the_run_naming_the_line() {
+    // The panic on line 3 does not end the input as if it were complete: the run fails, naming the line.
+    let input: &[u8] = b"1000 a\n2000 b\nboom\n3000 a\n";
+    let mut seen = Vec::new();
+    let err = Pipeline::from_lines(
+        std::io::Cursor::new(input),
+        |_, line| {
+            let (ts, word) = line.split_once(' ').expect("a line of two words");
+            let word = if word == "a" { "a" } else { "other" };
+            Some(TimestampedValue::new((1u8, word), ms(ts.parse().ok()?)))
+        },
+        Duration::ZERO,
+        Duration::from_millis(5),
+    )
+    .with_workers(1)
+    .apply(Nudge::default())
+    .run_with(|v| seen.push(v.value))
+    .err()
+    .map(|e| e.to_string());
+    assert_eq!(err.as_deref(), Some("input source failed: the parse function panicked on line 3: a line of two words"));
+    assert_eq!(seen.iter().filter(|v| **v != "stale").collect::<Vec<_>>(), [&"a", &"other"]);
+}
+
+#[test]
+fn a_live_source_needs_a_tick_of_a_millisecond_or_more() {
+    for tick in [Duration::ZERO, Duration::from_millis(-5)] {
+        let (_tx, rx) = mpsc::channel::<TimestampedValue<(u8, &'static str)>>();
+        let err = Pipeline::from_channel(rx, Duration::ZERO, tick).apply(Nudge::default()).run().err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some(format!("input source failed: `from_channel` needs a tick of 1 ms or more (the clock is read once a tick), got {tick}").as_str())
+        );
+    }
+}
+
+#[test]
+fn a_live_sources_elements_see_the_clock_of_when_they_arrived() {
+    // The tick is long, so the clock is read when the element arrives, not a tick later: the element sees a
+    // time at or after it was sent (it saw the clock of when the pipeline was built), and its timer, 10 s
+    // later, does not fire before the input ends.
+    for workers in [1, 2] {
+        let (tx, rx) = mpsc::channel();
+        let pipeline = Pipeline::from_channel(rx, Duration::ZERO, Duration::from_secs(10))
+            .with_workers(workers)
+            .apply(Clocked::default());
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(StdDuration::from_millis(300));
+            let sent = Instant::now();
+            tx.send(TimestampedValue::new((1u8, 7u32), ms(0))).unwrap();
+            sent
+        });
+        let mut out = Vec::new();
+        pipeline.run_with(|v| out.push(v.value)).unwrap();
+        let sent = sender.join().unwrap();
+        let [seen] = &out[..] else { panic!("{workers} worker(s): one output, got {out:?}") };
+        let at: i64 = seen.strip_prefix("7 seen at ").and_then(|t| t.parse().ok()).expect("the element's output");
+        assert!(at >= sent.millis(), "{workers} worker(s): seen at {at}, sent at {}", sent.millis());
+    }
+}
+
+#[test]
 fn a_replay_drops_what_a_live_run_would_find_late() {
     // One element per step; the watermark trails the largest timestamp seen by 5 s.
     let stream = TestStream::replay(

@@ -299,6 +299,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             assign.run(batch, 0);
         }
         let run = |executor: &mut Self| {
+            if time.clock_first {
+                executor.advance_processing_time(time.processing_time)?;
+            }
             executor.process_batch(batch)?;
             executor.advance_processing_time(time.processing_time)?;
             executor.advance_watermark(time.watermark)

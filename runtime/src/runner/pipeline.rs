@@ -19,6 +19,10 @@ use crate::window::{Window, WindowFn, WindowingStrategy};
 pub(crate) struct Step {
     pub(crate) watermark: Instant,
     pub(crate) processing_time: Instant,
+    /// Whether the clock moves before the step's elements are processed rather than after: a live source's
+    /// elements arrived until the clock was read, and are processed at that time (a test stream's advance
+    /// follows the elements it comes after in the script).
+    pub(crate) clock_first: bool,
 }
 
 /// A node of a pipeline: produces elements of type `T`, one step at a time.
@@ -73,6 +77,9 @@ pub struct Pipeline<T> {
     /// worker that owns their keys, in parallel), or the end of the pipeline does.
     assign: Option<Assign<T>>,
 }
+
+/// How many parsed lines [`Pipeline::from_lines`] reads ahead of the run at most.
+const LINES_AHEAD: usize = 4 * BOUNDED_BATCH;
 
 /// The default number of worker threads: the machine's cores.
 fn default_workers() -> usize {
@@ -133,28 +140,36 @@ impl<T: Send + 'static> Pipeline<T> {
     ///
     /// The watermark follows the source: it is the largest timestamp seen so far minus
     /// `max_out_of_orderness` (elements later than that are late). The processing-time clock is the wall
-    /// clock, read every `tick` (timers fire within a tick of their time). Use [`Pipeline::run_with`] to see
-    /// outputs as they are produced. A negative `max_out_of_orderness` (a watermark ahead of the data) fails
-    /// the run with [`Error::Source`] before any element is processed.
+    /// clock, read every `tick` and whenever elements arrive: the elements that arrived are processed at the
+    /// time it was read, after the processing-time timers due by then have fired (timers fire within a tick
+    /// of their time). Use [`Pipeline::run_with`] to see outputs as they are produced. A negative
+    /// `max_out_of_orderness` (a watermark ahead of the data) or a `tick` under 1 ms fails the run with
+    /// [`Error::Source`] before any element is processed.
     pub fn from_channel(
         receiver: Receiver<TimestampedValue<T>>,
         max_out_of_orderness: Duration,
         tick: Duration,
     ) -> Self {
-        Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, None))
-            .checked_out_of_orderness("from_channel", max_out_of_orderness)
+        Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, None)).checked_live_settings(
+            "from_channel",
+            max_out_of_orderness,
+            tick,
+        )
     }
 
-    /// Fails the run if `max_out_of_orderness` is negative.
-    fn checked_out_of_orderness(mut self, method: &str, max_out_of_orderness: Duration) -> Self {
-        if max_out_of_orderness.millis() < 0 && self.error.is_none() {
-            self.error = Some(Error::Source {
-                message: format!(
-                    "`{method}` needs a max_out_of_orderness of zero or more (the watermark trails the data by \
-                     it), got {max_out_of_orderness}"
-                ),
-            });
-        }
+    /// Fails the run if `max_out_of_orderness` is negative or `tick` is not positive.
+    fn checked_live_settings(mut self, method: &str, max_out_of_orderness: Duration, tick: Duration) -> Self {
+        let message = if max_out_of_orderness.millis() < 0 {
+            format!(
+                "`{method}` needs a max_out_of_orderness of zero or more (the watermark trails the data by it), got \
+                 {max_out_of_orderness}"
+            )
+        } else if tick.millis() <= 0 {
+            format!("`{method}` needs a tick of 1 ms or more (the clock is read once a tick), got {tick}")
+        } else {
+            return self;
+        };
+        self.error.get_or_insert(Error::Source { message });
         self
     }
 
@@ -162,8 +177,9 @@ impl<T: Send + 'static> Pipeline<T> {
     /// read on a background thread as they arrive. `parse` turns a line (with its 1-based number) into a
     /// timestamped element, or `None` to skip it (report it there if it is malformed). The watermark and
     /// clock behave as for [`Pipeline::from_channel`]. A line that cannot be read (an I/O error, or bytes
-    /// that are not UTF-8) fails the run with [`Error::Source`] naming it, once the lines before it are
-    /// processed; the input does not end there, so no window is taken for complete.
+    /// that are not UTF-8), or on which `parse` panics, fails the run with [`Error::Source`] naming it, once
+    /// the lines before it are processed; the input does not end there, so no window is taken for complete.
+    /// Reading starts at once, and stays at most 65,536 parsed lines ahead of the run.
     ///
     /// ```no_run
     /// use dofn::prelude::*;
@@ -189,28 +205,39 @@ impl<T: Send + 'static> Pipeline<T> {
     where
         R: std::io::BufRead + Send + 'static,
     {
-        let (sender, receiver) = std::sync::mpsc::channel();
+        // Bounded: the reader waits for the run once it is this far ahead, so memory does not grow with the input.
+        let (sender, receiver) = std::sync::mpsc::sync_channel(LINES_AHEAD);
         let failure = Arc::new(OnceLock::new());
         let failed = Arc::clone(&failure);
         let reading = std::thread::Builder::new().name("dofn-lines".into()).spawn(move || {
             for (i, line) in reader.lines().enumerate() {
+                // (A failure is noted before the sender is dropped: the source looks for it once the channel
+                // closes.)
                 let line = match line {
                     Ok(line) => line,
                     Err(e) => {
-                        // (Before the sender is dropped: the source looks for it once the channel closes.)
                         let _ = failed.set(format!("cannot read line {} of the input: {e}", i + 1));
                         break;
                     }
                 };
-                if let Some(value) = parse(i + 1, &line)
-                    && sender.send(value).is_err()
-                {
-                    break;
+                let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(i + 1, &line)));
+                match parsed {
+                    Ok(Some(value)) => {
+                        if sender.send(value).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(payload) => {
+                        let message = super::executor::panic_message(payload.as_ref());
+                        let _ = failed.set(format!("the parse function panicked on line {}: {message}", i + 1));
+                        break;
+                    }
                 }
             }
         });
         let mut pipeline = Pipeline::from_source(Source::live(receiver, max_out_of_orderness, tick, Some(failure)))
-            .checked_out_of_orderness("from_lines", max_out_of_orderness);
+            .checked_live_settings("from_lines", max_out_of_orderness, tick);
         if let Err(e) = reading {
             pipeline.error = Some(Error::Source { message: format!("cannot start the line reader: {e}") });
         }
@@ -541,7 +568,8 @@ impl<T: Send + 'static> Source<T> {
     }
 
     fn step_time(&self) -> Step {
-        Step { watermark: self.watermark, processing_time: self.processing_time }
+        let clock_first = matches!(self.kind, SourceKind::Live { .. });
+        Step { watermark: self.watermark, processing_time: self.processing_time, clock_first }
     }
 
     /// The last step of every source: the watermark moves to the end of time.
@@ -792,7 +820,7 @@ impl<F: DoFn> Node<F::Output> for Stage<F> {
         let Some(step) = self.upstream.step(&mut self.buffer)? else { return Ok(None) };
         // Outputs go straight into `out`.
         self.executor.run_step(&mut self.buffer, self.assign.as_ref(), step, out)?;
-        Ok(Some(Step { watermark: self.executor.output_watermark(), processing_time: step.processing_time }))
+        Ok(Some(Step { watermark: self.executor.output_watermark(), ..step }))
     }
 
     fn finish(&mut self, summary: &mut Summary) -> Result<(), Error> {
