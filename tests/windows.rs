@@ -358,6 +358,33 @@ fn watermarks_and_clocks_that_move_back_are_errors() {
 }
 
 #[test]
+fn elements_after_the_watermark_reached_infinity_are_errors() {
+    // Every window has expired: the elements could only be dropped as late, so the script is wrong.
+    let mut h = Harness::new(Collect::default(), fixed(10, 0)).unwrap();
+    h.add_elements([(("a", 1), ms(1))]).unwrap();
+    h.advance_watermark_to_infinity().unwrap();
+    let err = h.add_elements([(("a", 2), ms(2))]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "input source failed: the harness adds elements after advancing the watermark to infinity: every window \
+         has expired, so they could only be dropped as late"
+    );
+    let stream = TestStream::new()
+        .add_elements([(("a", 1), ms(1))])
+        .advance_watermark_to_infinity()
+        .add_elements([(("a", 2), ms(2))]);
+    for workers in [1, 2] {
+        let err = Pipeline::from_test_stream(stream.clone())
+            .window_into(WindowFn::fixed(Duration::from_millis(10)))
+            .with_workers(workers)
+            .apply(Collect::default())
+            .run()
+            .unwrap_err();
+        assert!(err.to_string().starts_with("input source failed: the test stream adds elements after"), "{err}");
+    }
+}
+
+#[test]
 fn invalid_windowing_is_reported_before_any_element() {
     let values = || Pipeline::from_values([(("a", 1u32), ms(1))]);
     let err = values().with_allowed_lateness(Duration::from_secs(-5)).apply(Collect::default()).run().unwrap_err();

@@ -166,9 +166,10 @@ impl TaggedOutputs {
             .unwrap_or_default()
     }
 
-    /// The ids of the tags that received output, with how many values each, in the order of their ids.
+    /// The ids of the tags that hold values (received output, not all taken), with how many values each, in
+    /// the order of their ids.
     pub fn counts(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
-        self.by_tag.iter().map(|((id, _), v)| (*id, v.len()))
+        self.by_tag.iter().map(|((id, _), v)| (*id, v.len())).filter(|&(_, n)| n > 0)
     }
 
     /// Whether no tagged output was made.
@@ -513,5 +514,7 @@ mod tests {
         cx.output_to(&B, 2, Instant::EPOCH, Window::GLOBAL);
         assert_eq!(out.tagged.counts().collect::<Vec<_>>(), [("a", 1), ("b", 2), ("c", 1)]);
         assert_eq!(format!("{:?}", out.tagged), r#"{"a": 1, "b": 2, "c": 1}"#);
+        assert_eq!(out.tagged.take(&B), [1, 2].map(|v| WindowedValue::new(v, Instant::EPOCH, Window::GLOBAL)));
+        assert_eq!(out.tagged.counts().collect::<Vec<_>>(), [("a", 1), ("c", 1)], "a tag taken is not listed");
     }
 }

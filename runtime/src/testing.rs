@@ -44,7 +44,7 @@ use crate::context::{TaggedOutputs, TimestampedValue, WindowedValue};
 use crate::dofn::DoFn;
 use crate::error::Error;
 use crate::metrics::Metrics;
-use crate::runner::{Executor, scripted_clock, scripted_watermark};
+use crate::runner::{Executor, scripted_clock, scripted_elements, scripted_watermark};
 use crate::time::{Duration, Instant};
 use crate::window::{WindowFn, WindowingStrategy};
 
@@ -54,7 +54,7 @@ const HARNESS: &str = "the harness";
 /// One scripted step of a [`TestStream`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum TestEvent<T> {
-    /// Elements arrive (one bundle).
+    /// Elements arrive (in a pipeline, one bundle with the time advance that follows them, if any).
     Elements(Vec<TimestampedValue<T>>),
     /// The watermark advances to this time (never back).
     Watermark(Instant),
@@ -136,7 +136,11 @@ impl<T> TestStream<T> {
         self
     }
 
-    /// Adds a step in which these elements arrive, each with its event timestamp.
+    /// Adds a step in which these elements arrive, each with its event timestamp. In a pipeline, the time
+    /// advance that comes right after them in the script (if any) is part of their step, applied once the
+    /// elements are processed: elements and advance make one bundle. (A [`Harness`] runs each call as a
+    /// bundle of its own.) A run whose script adds elements after the watermark has advanced to infinity fails
+    /// at that step with [`Error::Source`]: every window has expired by then, so they could only be dropped.
     pub fn add_elements(mut self, elements: impl IntoIterator<Item = (T, Instant)>) -> Self {
         let values = elements.into_iter().map(|(value, timestamp)| TimestampedValue { timestamp, value }).collect();
         self.events.push(TestEvent::Elements(values));
@@ -254,6 +258,7 @@ impl<F: DoFn> Harness<F> {
     where
         F::Input: Clone,
     {
+        scripted_elements(HARNESS, self.executor.input_watermark())?;
         let window_fn = self.window_fn;
         self.step(|ex| {
             for (value, timestamp) in elements {

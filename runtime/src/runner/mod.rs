@@ -43,7 +43,7 @@ pub use outputs::{MainOutputs, OutputsIter};
 pub use pipeline::{MAX_WORKERS, Pipeline, PipelineResult};
 
 pub(crate) use executor::Executor;
-pub(crate) use pipeline::{scripted_clock, scripted_watermark};
+pub(crate) use pipeline::{scripted_clock, scripted_elements, scripted_watermark};
 
 #[cfg(test)]
 mod tests;

@@ -592,6 +592,20 @@ pub(crate) fn scripted_watermark(driver: &str, at: Instant, to: Instant) -> Resu
     Ok(to)
 }
 
+/// Checks that `driver` (a test stream, the harness) adds elements before the watermark `at` is at the end of
+/// time: every window has expired then, so they could only be dropped.
+pub(crate) fn scripted_elements(driver: &str, at: Instant) -> Result<(), Error> {
+    if at == Instant::MAX {
+        return Err(Error::Source {
+            message: format!(
+                "{driver} adds elements after advancing the watermark to infinity: every window has expired, so \
+                 they could only be dropped as late"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The processing time after `driver` advances it from `at` by `by`, which must not be negative.
 pub(crate) fn scripted_clock(driver: &str, at: Instant, by: Duration) -> Result<Instant, Error> {
     if by.millis() < 0 {
@@ -628,6 +642,7 @@ impl<T: Send + 'static> Node<T> for Source<T> {
             }
             SourceKind::Scripted(events) => match events.next() {
                 Some(TestEvent::Elements(values)) => {
+                    scripted_elements(TEST_STREAM, self.watermark)?;
                     out.extend(values.into_iter().map(in_global));
                     // Elements and the one time advance after them make one step: every node processes the
                     // elements, then advances its clock and watermark, as it would in two steps, with one
