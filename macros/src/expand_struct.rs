@@ -24,6 +24,9 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     // for a lifetime parameter, which is an error: so that it is the only one.)
     let mut base = item.generics.clone();
     let type_params: Vec<&Ident> = item.generics.type_params().map(|t| &t.ident).collect();
+    // What a free item cannot name: the struct's type and const parameters (and `Self`).
+    let generic_names: Vec<&Ident> =
+        type_params.iter().copied().chain(item.generics.const_params().map(|c| &c.ident)).collect();
     let wc = base.make_where_clause();
     for ident in &type_params {
         wc.predicates.push(syn::parse_quote!(#ident: 'static));
@@ -39,7 +42,7 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     // written `for<'__dofn> ..` so that rustc does not reject them when they are trivially false.
     let mut declared = base.clone();
     let wc = declared.make_where_clause();
-    for d in s.decls.iter().filter(|d| d.kind != IdKind::State && mentions(&d.inner, &type_params)) {
+    for d in s.decls.iter().filter(|d| d.kind != IdKind::State && mentions(&d.inner, &generic_names)) {
         let inner = &d.inner;
         wc.predicates.push(syn::parse_quote!(for<'__dofn> #inner: ::dofn::timer::Domain));
     }
@@ -59,7 +62,7 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     // used, through the bounds of the impl's `impl DoFn`.)
     let checks: Vec<TokenStream> = s
         .of(IdKind::State)
-        .filter(|d| !mentions(&d.inner, &type_params))
+        .filter(|d| !mentions(&d.inner, &generic_names))
         .map(|d| {
             let inner = &d.inner;
             quote!(__dofn_is_cell::<#inner>)
@@ -195,11 +198,11 @@ pub(crate) fn assoc_type(name: &str, ty: &impl quote::ToTokens) -> TokenStream {
     quote_spanned!(first=> type #name = #ty #semi)
 }
 
-/// Whether `ty` names one of `params`.
+/// Whether `ty` names one of `params`, or `Self`.
 fn mentions(ty: &syn::Type, params: &[&Ident]) -> bool {
     fn walk(tokens: TokenStream, params: &[&Ident]) -> bool {
         tokens.into_iter().any(|tt| match tt {
-            proc_macro2::TokenTree::Ident(i) => params.iter().any(|p| **p == i),
+            proc_macro2::TokenTree::Ident(i) => i == "Self" || params.iter().any(|p| **p == i),
             proc_macro2::TokenTree::Group(g) => walk(g.stream(), params),
             _ => false,
         })
