@@ -384,7 +384,8 @@ fn not_allowed(role: &Role, kind: &ParamKind) -> Option<String> {
         }
         ParamKind::Timestamp if !matches!(role, Role::ProcessElement | Role::OnTimer(_) | Role::OnTimerFamily(_)) => {
             Some(
-                "only `#[process_element]` (the element's) and timer callbacks (the firing time) have a timestamp"
+                "only `#[process_element]` (the element's) and timer callbacks (the timer's output timestamp) have a \
+                 timestamp"
                     .into(),
             )
         }
@@ -560,12 +561,13 @@ fn available(role: &Role) -> String {
             `Key<&K>`, `Timestamp`, `Window`, and `#[state_id(..)]`, `#[timer_id(..)]`, `#[timer_family_id(..)]` \
             parameters"
             .into(),
-        Role::OnTimer(_) => "a timer callback takes `&mut TimerContext<O>`, `Key<&K>`, `Timestamp` (the firing \
-            time), `Window`, and `#[state_id(..)]`, `#[timer_id(..)]`, `#[timer_family_id(..)]` parameters"
+        Role::OnTimer(_) => "a timer callback takes `&mut TimerContext<O>`, `Key<&K>`, `Timestamp` (the output \
+            timestamp; the firing time is `cx.firing_timestamp()`), `Window`, and `#[state_id(..)]`, \
+            `#[timer_id(..)]`, `#[timer_family_id(..)]` parameters"
             .into(),
         Role::OnTimerFamily(_) => "a timer family callback takes `&mut TimerContext<O>`, `TimerTag`, `Key<&K>`, \
-            `Timestamp` (the firing time), `Window`, and `#[state_id(..)]`, `#[timer_id(..)]`, \
-            `#[timer_family_id(..)]` parameters"
+            `Timestamp` (the output timestamp; the firing time is `cx.firing_timestamp()`), `Window`, and \
+            `#[state_id(..)]`, `#[timer_id(..)]`, `#[timer_family_id(..)]` parameters"
             .into(),
         Role::OnWindowExpiration => "an `#[on_window_expiration]` method takes `&mut ExpirationContext<O>`, \
             `Key<&K>`, `Window` and `#[state_id(..)]` parameters"
