@@ -584,3 +584,80 @@ fn a_panic_names_its_method_for_a_stateless_dofn_and_its_own_tag_for_a_timer_fam
         assert_eq!(site.method, "on_timer_family(\"leg\") for tag \"first\"", "{workers} worker(s)");
     }
 }
+
+/// Sets a timer at the element's value; `#[setup]` and `#[start_bundle]` fail the first `fail_setups` and
+/// `fail_starts` times they are called (counted across clones); `setups` counts the setups that succeeded.
+#[dofn]
+#[derive(Clone, Default)]
+struct FailsToStart {
+    fail_setups: Arc<Mutex<u32>>,
+    setups: Arc<Mutex<u32>>,
+    fail_starts: Arc<Mutex<u32>>,
+    #[timer_id("at")]
+    at: TimerSpec<EventTime>,
+}
+
+/// Takes one failure off `left`, if any are left: whether the call fails.
+fn fails(left: &Mutex<u32>) -> bool {
+    let mut left = left.lock().unwrap();
+    let fail = *left > 0;
+    *left = left.saturating_sub(1);
+    fail
+}
+
+#[dofn]
+impl FailsToStart {
+    #[setup]
+    fn setup(&mut self) -> Result<(), String> {
+        if fails(&self.fail_setups) {
+            return Err("setup failed".into());
+        }
+        *self.setups.lock().unwrap() += 1;
+        Ok(())
+    }
+
+    #[start_bundle]
+    fn start(&mut self) -> Result<(), String> {
+        if fails(&self.fail_starts) { Err("start failed".into()) } else { Ok(()) }
+    }
+
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u32, i64), String>, #[timer_id("at")] at: &mut Timer) {
+        at.set(ms(*cx.value()));
+    }
+
+    #[on_timer("at")]
+    fn on_at(&self, cx: &mut TimerContext<String>, Key(k): Key<&u32>) {
+        cx.output(format!("timer {k}"));
+    }
+}
+
+#[test]
+fn a_timer_due_when_a_bundle_fails_to_start_fires_at_the_next_advance() {
+    let flaky = FailsToStart::default();
+    let mut h = Harness::new(flaky.clone(), WindowingStrategy::global()).unwrap();
+    h.add_elements([((1, 10), ms(1)), ((2, 10), ms(1))]).unwrap();
+    *flaky.fail_starts.lock().unwrap() = 1;
+    let err = h.advance_watermark_to(ms(20)).unwrap_err();
+    assert!(err.to_string().ends_with("start failed"), "{err}");
+    // Both timers are still due: the next advance, even to the same watermark, fires them.
+    let out = h.advance_watermark_to(ms(20)).unwrap();
+    assert_eq!(values(&out), ["timer 1", "timer 2"]);
+    assert_eq!(h.metrics().timers_fired, 2);
+}
+
+#[test]
+fn a_failed_setup_is_tried_again_before_the_dofn_runs() {
+    let flaky = FailsToStart { fail_setups: Arc::new(Mutex::new(1)), ..FailsToStart::default() };
+    let mut h = Harness::new(flaky.clone(), WindowingStrategy::global()).unwrap();
+    let err = h.add_elements([((1, 10), ms(1))]).unwrap_err();
+    assert!(err.to_string().ends_with("setup failed"), "{err}");
+    assert_eq!(h.metrics().elements_processed, 0, "nothing runs on a DoFn that is not set up");
+    h.add_elements([((2, 10), ms(1))]).unwrap();
+    assert_eq!(*flaky.setups.lock().unwrap(), 1, "set up before the second step ran");
+    assert_eq!(values(&h.advance_watermark_to(ms(20)).unwrap()), ["timer 2"]);
+}
+
+fn values<T: Clone>(out: &[WindowedValue<T>]) -> Vec<T> {
+    out.iter().map(|o| o.value.clone()).collect()
+}

@@ -204,10 +204,12 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 
     fn ensure_started(&mut self) -> Result<(), Error> {
         if !self.set_up {
-            self.set_up = true;
+            // (Set up only once `#[setup]` succeeds: after a failure, the next call tries again rather than
+            // run the DoFn unset.)
             self.dofn
                 .setup()
                 .map_err(|e| Error::User { site: self.site("setup".into(), None, None, None), source: e })?;
+            self.set_up = true;
         }
         if !self.in_bundle {
             self.in_bundle = true;
@@ -675,6 +677,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 
     /// Pops the earliest entry of a timer queue and fires it if it is still current.
     fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
+        // The bundle starts before the entry leaves the queue: if starting fails, the timer is still due.
+        if !(self.set_up && self.in_bundle) {
+            self.ensure_started()?;
+        }
         let Some(Reverse(e)) = self.timer_queue(domain).pop() else { return Ok(()) };
         let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
         if slot.queued.get() != Some((e.time, e.seq)) {

@@ -98,7 +98,8 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A bounded pipeline over values with their event timestamps, in the global window. The values are
-    /// read lazily, a bundle at a time.    ///
+    /// read lazily, a bundle at a time.
+    ///
     /// As in Beam's batch mode, time does not pass while the input is read: the watermark stays at the start
     /// of time until the input ends, then moves to the end of time (every window expires, every event-time
     /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
@@ -116,7 +117,8 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A bounded pipeline over timestamped values, in the global window. The values are read lazily, a
-    /// bundle at a time.    ///
+    /// bundle at a time.
+    ///
     /// As in Beam's batch mode, time does not pass while the input is read: the watermark stays at the start
     /// of time until the input ends, then moves to the end of time (every window expires, every event-time
     /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
