@@ -811,3 +811,47 @@ fn cells_clone_and_debug() {
     mm.put(1, 'z');
     assert_eq!(format!("{:?}", mm.clone()), "Multimap {1: ['y', 'z']}");
 }
+
+#[test]
+fn map_and_multimap_extend_and_iterate_by_reference() {
+    let mut m = Map::default();
+    m.extend([("a", 1), ("b", 2), ("a", 3)]);
+    assert_eq!(sorted((&m).into_iter().map(|(k, v)| (*k, *v)).collect()), [("a", 3), ("b", 2)]);
+    let mut pairs = Vec::new();
+    for (k, v) in &m {
+        pairs.push((*k, *v));
+    }
+    assert_eq!(pairs, m.entries().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(), "as entries() reads");
+
+    let mut mm = Multimap::default();
+    mm.extend([("a", 1), ("b", 2), ("a", 3)]);
+    assert_eq!(mm.len(), 3);
+    assert_eq!(mm.get("a").copied().collect::<Vec<_>>(), [1, 3]);
+}
+
+#[test]
+fn multimap_takes_every_key_with_its_values() {
+    let mut mm = Multimap::default();
+    mm.put("b", 2);
+    mm.put("a", 1);
+    mm.put("b", 3);
+    let keys: Vec<&str> = mm.keys().copied().collect();
+    let taken = mm.take();
+    assert_eq!(taken.iter().map(|(k, _)| *k).collect::<Vec<_>>(), keys, "keys in the order the multimap reads");
+    assert_eq!(sorted(taken), [("a", vec![1]), ("b", vec![2, 3])]);
+    assert!(mm.is_empty());
+    assert_eq!(mm.len(), 0);
+    assert!(mm.take().is_empty());
+}
+
+#[test]
+fn a_set_iterates_by_reference_as_it_reads() {
+    let mut s = Set::default();
+    s.extend(["x", "y", "z"]);
+    let mut seen = Vec::new();
+    for v in &s {
+        seen.push(*v);
+    }
+    assert_eq!(seen, s.read().copied().collect::<Vec<_>>());
+    assert_eq!(sorted(seen), ["x", "y", "z"]);
+}

@@ -422,7 +422,9 @@ impl<'a, O> TimerContext<'a, O> {
 
     /// The timer's output timestamp, an event time: the default timestamp of outputs (Beam's `timestamp()`).
     /// Without `with_output_timestamp`, an event-time timer's is its firing time, a processing-time timer's
-    /// the timestamp of the element (or the output timestamp of the timer) whose callback set it.
+    /// the timestamp of the element (or the output timestamp of the timer) whose callback set it. With
+    /// `with_no_output_timestamp` (no hold), an event-time timer's is its firing time, a processing-time
+    /// timer's the input watermark when it fires (within its window).
     pub fn timestamp(&self) -> Instant {
         self.emit.timestamp
     }

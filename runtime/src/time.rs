@@ -411,6 +411,10 @@ impl std::str::FromStr for Instant {
                 let (Some(h), Some(m)) = (num(i + 1..i + 3), num(i + 4..i + 6)) else {
                     return Err(fail("the offset is not a number"));
                 };
+                // (ISO 8601 offsets run to 23:59; real ones to 14:00.)
+                if h > 23 || m > 59 {
+                    return Err(fail("the offset's hours or minutes are out of range"));
+                }
                 let minutes = h * 60 + m;
                 if *sign == b'-' { -minutes } else { minutes }
             }
@@ -522,12 +526,19 @@ mod tests {
             "2000-02-29T00:00:00-01:30".parse::<Instant>().map(|t| t.to_string()).as_deref(),
             Ok("2000-02-29T01:30:00.000Z")
         );
+        assert_eq!(
+            "2000-01-01T23:59:00+23:59".parse::<Instant>().map(|t| t.to_string()).as_deref(),
+            Ok("2000-01-01T00:00:00.000Z")
+        );
         for bad in [
             "2001-02-29T00:00:00Z",
             "2024-05-01 09:00:00",
             "2024-05-01T09:00:00.Z",
             "yesterday",
             "2024-05-01T24:00:00Z",
+            "2024-05-01T09:00:00+99:99",
+            "2024-05-01T09:00:00-24:00",
+            "2024-05-01T09:00:00+02:60",
         ] {
             let err = bad.parse::<Instant>().unwrap_err();
             assert!(err.to_string().starts_with(&format!("`{bad}` is not an RFC 3339 timestamp")), "{err}");

@@ -129,6 +129,25 @@ impl<K, V> Map<K, V> {
     }
 }
 
+impl<K: Eq + Hash, V> Extend<(K, V)> for Map<K, V> {
+    /// Puts every pair of `pairs`, as [`Map::put`] does (a later value for a key replaces an earlier one).
+    #[inline]
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, pairs: I) {
+        self.0.extend(pairs);
+    }
+}
+
+impl<'a, K, V> IntoIterator for &'a Map<K, V> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = hashbrown::hash_map::Iter<'a, K, V>;
+
+    /// The pairs, as [`Map::entries`] gives them: `for (k, v) in &map`.
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 impl<K, V> Default for Map<K, V> {
     /// An empty map.
     #[inline]

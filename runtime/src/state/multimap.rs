@@ -94,6 +94,24 @@ impl<K, V> Multimap<K, V> {
         self.map.clear();
         self.len = 0;
     }
+
+    /// Takes every key out with its values, leaving the multimap empty: the way to flush it without cloning.
+    /// The keys come in the order [`Multimap::keys`] gives, each key's values in the order they were put.
+    #[inline]
+    pub fn take(&mut self) -> Vec<(K, Vec<V>)> {
+        self.len = 0;
+        std::mem::take(&mut self.map).into_iter().collect()
+    }
+}
+
+impl<K: Eq + Hash, V> Extend<(K, V)> for Multimap<K, V> {
+    /// Adds every pair of `pairs`, as [`Multimap::put`] does.
+    #[inline]
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, pairs: I) {
+        for (key, value) in pairs {
+            self.put(key, value);
+        }
+    }
 }
 
 impl<K, V> Default for Multimap<K, V> {

@@ -99,6 +99,17 @@ impl<T: Eq + Hash> Extend<T> for Set<T> {
     }
 }
 
+impl<'a, T> IntoIterator for &'a Set<T> {
+    type Item = &'a T;
+    type IntoIter = hashbrown::hash_set::Iter<'a, T>;
+
+    /// The values, as [`Set::read`] gives them: `for v in &set`.
+    #[inline]
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 impl<T> Default for Set<T> {
     /// An empty set.
     #[inline]
