@@ -416,15 +416,17 @@ fn a_panicking_callback_ends_the_run_with_an_error_on_any_number_of_workers() {
         let Error::Panicked { dofn, message, site } = &err else { unreachable!() };
         assert_eq!(*dofn, "Superstitious");
         assert!(message.contains("unlucky number"), "{message}");
-        // The site names the method, the key (13 % 7) and the window of the element that panicked.
+        // The site names the method, the key (13 % 7), the window and the timestamp of the element that panicked.
         let site = site.as_deref().expect("a panic in process_element has a site");
         assert_eq!(
-            (site.method.as_str(), site.key.as_deref(), site.window),
-            ("process_element", Some("6"), Some(Window::GLOBAL))
+            (site.method.as_str(), site.key.as_deref(), site.window, site.timestamp),
+            ("process_element", Some("6"), Some(Window::GLOBAL), Some(ms(13)))
         );
         assert!(
-            err.to_string()
-                .starts_with("panic in `process_element` of DoFn `Superstitious`, key 6, window GlobalWindow: "),
+            err.to_string().starts_with(
+                "panic in `process_element` of DoFn `Superstitious`, key 6, window GlobalWindow, at \
+                 1970-01-01T00:00:00.013Z: "
+            ),
             "{err}"
         );
     }
@@ -569,10 +571,14 @@ impl Relay {
 }
 
 #[test]
-fn a_panic_names_its_method_for_a_stateless_dofn_and_its_own_tag_for_a_timer_family() {
+fn a_panic_names_the_element_of_a_stateless_dofn_and_its_own_tag_for_a_timer_family() {
     let result = Pipeline::from_values((0..20u32).map(|i| (i, ms(i64::from(i))))).apply(StatelessThirteen).run();
     let Err(Error::Panicked { site: Some(site), .. }) = result else { panic!("the stateless panic has a site") };
-    assert_eq!((site.method.as_str(), site.key.as_deref(), site.window), ("process_element", None, None));
+    // No key (the DoFn is not keyed), but the element's window and timestamp.
+    assert_eq!(
+        (site.method.as_str(), site.key.as_deref(), site.window, site.timestamp),
+        ("process_element", None, Some(Window::GLOBAL), Some(ms(13)))
+    );
 
     for workers in [1, 2] {
         let result = Pipeline::from_values([((1u8, 1u8), ms(5))]).with_workers(workers).apply(Relay::default()).run();

@@ -331,16 +331,25 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             return Ok(());
         }
         self.ensure_started()?;
+        // The elements stay in `batch` while they are processed (each callback borrows its own), so that a panic
+        // can be told where it happened; the batch is emptied after, whatever happened. On an error the rest of
+        // the batch is dropped with it: the step ends with that error.
         if !self.stateful {
-            // On an error, draining drops the rest of the batch: the run ends with that error. A panic is noted
-            // as `#[process_element]`'s (there is no key, and the element is gone by then).
+            let seen = self.metrics.elements_processed;
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                batch.drain(..).try_for_each(|element| self.call_process(element, None))
+                batch.iter().try_for_each(|element| self.call_process(element, None))
             }));
-            return run.unwrap_or_else(|payload| {
-                self.panic_site = Some(self.site("process_element".into(), None, None, None));
+            let result = run.unwrap_or_else(|payload| {
+                // The element that panicked is the last one counted. (No key: the DoFn is not keyed.)
+                let index = (self.metrics.elements_processed - seen).checked_sub(1);
+                let element = index.and_then(|i| batch.get(i as usize));
+                let (window, ts) = (element.map(|e| e.window), element.map(|e| e.timestamp));
+                self.panic_site = Some(self.site("process_element".into(), None, window, ts));
+                batch.clear();
                 std::panic::resume_unwind(payload)
             });
+            batch.clear();
+            return result;
         }
         let mut records = std::mem::take(&mut self.scratch);
         records.clear();
@@ -358,7 +367,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let seen = self.metrics.elements_processed + self.metrics.late_elements_dropped;
         // (The catch costs nothing until a callback panics; the panic goes on once its site is noted.)
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            records.iter().zip(batch.drain(..)).try_for_each(|(record, element)| match record {
+            records.iter().zip(batch.iter()).try_for_each(|(record, element)| match record {
                 Some(rec) => self.call_process(element, Some(*rec)),
                 None => {
                     self.metrics.late_elements_dropped += 1;
@@ -369,13 +378,17 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let result = run.unwrap_or_else(|payload| {
             // The element that panicked is the last one counted.
             let index = (self.metrics.elements_processed + self.metrics.late_elements_dropped - seen).checked_sub(1);
-            if let Some(&Some(rec)) = index.and_then(|i| records.get(i as usize)) {
-                self.note_panic("process_element".into(), rec, None);
+            if let Some(i) = index.map(|i| i as usize)
+                && let (Some(&Some(rec)), Some(element)) = (records.get(i), batch.get(i))
+            {
+                self.note_panic("process_element".into(), rec, Some(element.timestamp));
             }
             self.scratch = std::mem::take(&mut records);
+            batch.clear();
             std::panic::resume_unwind(payload)
         });
         self.scratch = records;
+        batch.clear();
         result
     }
 
@@ -383,10 +396,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     pub(crate) fn process_one(&mut self, element: WindowedValue<F::Input>) -> Result<(), Error> {
         self.ensure_started()?;
         if !self.stateful {
-            return self.call_process(element, None);
+            return self.call_process(&element, None);
         }
         match self.resolve(&element) {
-            Some(rec) => self.call_process(element, Some(rec)),
+            Some(rec) => self.call_process(&element, Some(rec)),
             None => {
                 self.metrics.late_elements_dropped += 1;
                 Ok(())
@@ -407,9 +420,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     /// Runs `#[process_element]` on an element, with its record (stateful DoFns) or with no state (stateless
     /// DoFns). The bundle has been started.
     #[inline(always)]
-    fn call_process(&mut self, element: WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
+    fn call_process(&mut self, element: &WindowedValue<F::Input>, record: Option<RecordId>) -> Result<(), Error> {
         self.metrics.elements_processed += 1;
-        let WindowedValue { timestamp, window, value } = element;
+        let WindowedValue { timestamp, window, ref value } = *element;
         let expiry = self.gc_time(window);
         let env = TimerEnv {
             event_time: timestamp,
@@ -419,7 +432,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             skew: self.skew,
         };
         let mut cx =
-            ProcessContext::new(&value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
+            ProcessContext::new(value, timestamp, window, expiry, self.processing_time, self.skew, &mut self.out);
         let result = match record.and_then(|rec| self.backend.get(rec)) {
             Some(r) => self.dofn.process_element(&mut cx, r.state, r.timers, &env),
             None => self.dofn.process_element(&mut cx, &mut self.no_state, &mut self.no_timers, &env),
