@@ -8,8 +8,8 @@
 //! 1. as soon as it holds `max_batch_size` events (state alone decides);
 //! 2. when its oldest event has waited `max_wait` of processing time (the "stale" processing-time timer), so
 //!    that a quiet user's events are not held back for long;
-//! 3. when the watermark passes the end of the window (the "expiry" event-time timer), so that nothing is
-//!    left behind when the window's state is dropped.
+//! 3. when the watermark passes the window's expiry, its end plus the allowed lateness (the "expiry"
+//!    event-time timer), so that nothing is left behind when the window's state is dropped.
 //!
 //! The input is a scripted [`TestStream`]: elements arrive in steps, and the processing-time clock and the
 //! watermark move only when the script says so, which makes all three flush paths happen on cue.
@@ -44,7 +44,7 @@ pub enum Flush {
     BatchFull,
     /// The processing-time "stale" timer fired: the oldest event had waited `max_wait`.
     Stale,
-    /// The event-time "expiry" timer fired: the watermark passed the end of the window.
+    /// The event-time "expiry" timer fired: the watermark passed the window's expiry.
     WindowEnd,
 }
 
@@ -115,7 +115,7 @@ pub struct BatchedRpc {
     /// How many events `buffer` holds.
     #[state_id("count")]
     count: StateSpec<Value<u32>>,
-    /// Fires when the watermark passes the end of the window.
+    /// Fires when the watermark passes the window's expiry (its end plus the allowed lateness).
     #[timer_id("expiry")]
     expiry: TimerSpec<EventTime>,
     /// Fires `max_wait` of processing time after the first event of a batch arrived.

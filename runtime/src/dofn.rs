@@ -54,7 +54,8 @@ pub trait DoFn: Clone + Send + 'static {
     /// The key of an input element (for a stateless DoFn, `&()`).
     fn key_of(input: &Self::Input) -> &Self::Key;
 
-    /// Called once per DoFn instance before any other method (`#[setup]`).
+    /// Called once per DoFn instance before any other method (`#[setup]`); after a failure, again before the
+    /// next method is called.
     fn setup(&mut self) -> Result<(), BoxError> {
         Ok(())
     }

@@ -9,10 +9,11 @@
 //! - an event-time timer fires once the input watermark passes its time; a processing-time timer once the
 //!   processing clock reaches it;
 //! - setting a timer again replaces it, [`Timer::clear`] cancels it;
-//! - [`Timer::set_relative`] sets it relative to the current time of its domain (the element's timestamp for
-//!   event time, the clock for processing time): [`Timer::offset`] later, or, with [`Timer::align`], at the
-//!   next instant on the alignment grid (see [`Timer::set_relative`] for Beam's exact rule); relative
-//!   event-time timers are capped at the window's expiry;
+//! - [`Timer::set_relative`] sets it relative to the current time of its domain (for event time, the
+//!   element's timestamp, or in a timer callback the firing time of an event-time timer and the output
+//!   timestamp of a processing-time one; the clock for processing time): [`Timer::offset`] later, or, with
+//!   [`Timer::align`], at the next instant on the alignment grid (see [`Timer::set_relative`] for Beam's exact
+//!   rule); relative event-time timers are capped at the window's expiry;
 //! - a timer has an *output timestamp* that holds the DoFn's output watermark until it fires: by default its
 //!   firing time for event time, and the input's timestamp for processing time;
 //!   [`Timer::with_no_output_timestamp`] sets no hold.
@@ -274,7 +275,8 @@ impl<const N: usize, const F: usize> TimerRecord for TimerTable<N, F> {
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug)]
 pub struct TimerEnv {
-    /// The event time relative timers count from: the element's timestamp, or the firing timer's time.
+    /// The event time relative timers count from: the element's timestamp; in a timer callback, an event-time
+    /// timer's firing time or a processing-time timer's output timestamp.
     pub(crate) event_time: Instant,
     /// The timestamp of the input being processed (element, or timer output timestamp), for hold checks.
     pub(crate) input_timestamp: Instant,
@@ -331,8 +333,10 @@ impl<'a> Timer<'a> {
         self.domain
     }
 
-    /// The current time of this timer's domain: the element's (or firing timer's) timestamp for event time,
-    /// the processing-time clock for processing time.
+    /// The current time of this timer's domain. For event time: the element's timestamp in
+    /// `#[process_element]`; in a timer callback, the firing time of an event-time timer and the output
+    /// timestamp of a processing-time one (as Beam's portable runners count). For processing time: the
+    /// processing-time clock.
     pub fn current_relative_time(&self) -> Instant {
         match self.domain {
             TimeDomain::EventTime => self.env.event_time,

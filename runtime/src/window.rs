@@ -134,7 +134,8 @@ pub enum WindowFn {
     /// Session windows: each element gets `[ts, ts + gap)`, and overlapping windows of a key merge.
     ///
     /// Sessions are *merging* windows. A stateless DoFn sees each element's own proto-window (merging happens
-    /// in a grouping step, as in Beam); a stateful DoFn is rejected on them when the pipeline is built.
+    /// in a grouping step, as in Beam); a stateful DoFn on them fails the run with [`Error::Construction`](crate::Error::Construction)
+    /// before any element is processed.
     Sessions {
         /// The inactivity gap that closes a session.
         gap: Duration,

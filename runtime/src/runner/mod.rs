@@ -20,11 +20,25 @@
 //!   of an expired window are dropped and counted in [`Metrics::late_elements_dropped`]; processing-time
 //!   timers of an expired window are dropped and counted in [`Metrics::timers_dropped`].
 //! - When the input ends, the watermark advances to the end of time: every window expires.
+//! - Time by source: bounded input ([`Pipeline::from_values`]) does not move the watermark or the clock
+//!   until it ends (as Beam's batch mode), so processing-time timers do not fire there; a test stream moves
+//!   them as scripted, each advance after the elements before it; a live source
+//!   ([`Pipeline::from_channel`], [`Pipeline::from_lines`]) reads the wall clock every tick and whenever
+//!   elements arrive, fires the processing-time timers due by then, then processes the elements at that time.
 //! - Each step of the input (a batch of elements, with the watermark or clock advance that follows it in a
-//!   test stream; or an advance alone) is one bundle:
+//!   test stream; or an advance alone) is one bundle, on each worker that runs a share of it:
 //!   `#[start_bundle]` runs before its first callback and `#[finish_bundle]` after its last.
-//!   `#[setup]` runs once before the first bundle, `#[teardown]` once at the end.
-//! - A run is deterministic: the same input gives the same outputs in the same order.
+//!   `#[setup]` runs before the first bundle (again before the next, if it failed), `#[teardown]` once at
+//!   the end, also after a failure.
+//! - A callback that fails (returns an error, sets an invalid timer, outputs at an invalid timestamp, or
+//!   panics) ends the run with an [`Error`](crate::Error) naming the DoFn, method, key, window and times. Its
+//!   bundle is abandoned, as Beam abandons one: `#[finish_bundle]` is not called, and the bundle's outputs
+//!   (main and tagged) are dropped and not counted. After a panic the DoFn runs nothing more, not even
+//!   `#[teardown]`.
+//! - Stored input (values, a test stream) gives the same outputs per key and window for any number of
+//!   workers, and in the same order on every run with the same number ([`Pipeline::with_workers`];
+//!   [`PipelineResult::sorted`] for a view that does not depend on it). A live source's outputs depend on
+//!   when its elements arrive.
 
 mod backend;
 mod executor;

@@ -61,7 +61,8 @@ impl<T> Parts<T> {
     }
 }
 
-/// The main outputs of a run, in the order they were produced.
+/// The main outputs of a run, in the order they were produced (on several workers, step by step and within a
+/// step worker by worker: see [`Pipeline::with_workers`](crate::Pipeline::with_workers)).
 ///
 /// They are kept in the vectors they were made in: with several workers, each worker's outputs of a step
 /// stay where the worker wrote them, and are not copied into one vector at the end of each step. Read them

@@ -436,8 +436,9 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 }
 
-/// The outputs of a finished run: main outputs in the order they were produced, tagged outputs, and each
-/// DoFn's metrics.
+/// The outputs of a finished run: main outputs in the order they were produced (on several workers, step by
+/// step and within a step worker by worker: see [`Pipeline::with_workers`]), tagged outputs, and each DoFn's
+/// metrics.
 #[derive(Debug)]
 pub struct PipelineResult<T> {
     outputs: MainOutputs<T>,
@@ -446,7 +447,7 @@ pub struct PipelineResult<T> {
 }
 
 impl<T> PipelineResult<T> {
-    /// The main outputs, in the order they were produced.
+    /// The main outputs, in the order they were produced (see [`PipelineResult`]).
     pub fn outputs(&self) -> &MainOutputs<T> {
         &self.outputs
     }
