@@ -87,11 +87,34 @@ fn value_take_and_clear() {
 fn value_round_trips() {
     let mut v = Value::default();
     v.write(42u64);
-    assert_eq!(serde_json::to_string(&v).unwrap(), "42");
+    assert_eq!(serde_json::to_string(&v).unwrap(), "[42]");
     assert_eq!(round_trip(&v).read(), Some(&42));
     let empty = Value::<u64>::default();
-    assert_eq!(serde_json::to_string(&empty).unwrap(), "null");
+    assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
     assert!(round_trip(&empty).is_empty());
+}
+
+#[test]
+fn a_value_written_as_null_is_not_taken_for_an_empty_cell() {
+    // `()` and `None` are written as `null`: a cell holding one must not come back empty.
+    let mut flag = Value::default();
+    flag.write(());
+    assert_eq!(serde_json::to_string(&flag).unwrap(), "[null]");
+    assert_eq!(round_trip(&flag).read(), Some(&()));
+    let mut maybe = Value::default();
+    maybe.write(None::<u8>);
+    assert_eq!(round_trip(&maybe).read(), Some(&None));
+    // A float JSON cannot hold fails loudly instead of emptying the cell.
+    let mut nan = Value::default();
+    nan.write(f64::NAN);
+    let json = serde_json::to_string(&nan).unwrap();
+    assert!(serde_json::from_str::<Value<f64>>(&json).is_err(), "{json}");
+    // More than one value is not a cell's.
+    assert!(serde_json::from_str::<Value<u8>>("[1, 2]").is_err());
+    let mut max = Combining::<Max<u8>>::default();
+    max.add_accum(None);
+    assert!(!max.is_empty());
+    assert!(!round_trip(&max).is_empty(), "an accumulator written as null is kept");
 }
 
 // ---------------------------------------------------------------- Bag
@@ -346,19 +369,19 @@ fn combining_with_a_configured_fn() {
 fn combining_round_trips_its_accumulator_only() {
     let mut sum = Combining::<Sum<i64>>::default();
     sum.add(3);
-    assert_eq!(serde_json::to_string(&sum).unwrap(), "3");
+    assert_eq!(serde_json::to_string(&sum).unwrap(), "[3]");
     assert_eq!(round_trip(&sum).read(), 3);
 
     let mut mean = Combining::<Mean<u32>>::default();
     mean.add(1);
     mean.add(4);
-    assert_eq!(serde_json::to_string(&mean).unwrap(), r#"{"sum":5.0,"count":2}"#);
+    assert_eq!(serde_json::to_string(&mean).unwrap(), r#"[{"sum":5.0,"count":2}]"#);
     let back = round_trip(&mean);
     assert_eq!(back.read_accum(), Some(&MeanAccumulator { sum: 5.0, count: 2 }));
     assert_eq!(back.read(), Some(2.5));
 
     let empty = Combining::<Max<i32>>::default();
-    assert_eq!(serde_json::to_string(&empty).unwrap(), "null");
+    assert_eq!(serde_json::to_string(&empty).unwrap(), "[]");
     assert!(round_trip(&empty).is_empty());
 }
 

@@ -70,8 +70,8 @@ pub trait CombineFn {
 /// A cell holding the accumulator of the combine function `F` (Beam's `CombiningState`).
 ///
 /// It starts empty; reading an empty cell extracts the output of a fresh accumulator (so an empty
-/// `Combining<Sum<i64>>` reads `0`). Only the accumulator is serialised: the function is rebuilt with
-/// [`Default`].
+/// `Combining<Sum<i64>>` reads `0`). Only the accumulator is serialised, as a list of none or one (`[]` for an
+/// empty cell, as [`Value`](super::Value) does): the function is rebuilt with [`Default`].
 ///
 /// ```
 /// use dofn::state::{Combining, Mean, Sum};
@@ -93,6 +93,7 @@ pub trait CombineFn {
 pub struct Combining<F: CombineFn> {
     #[serde(skip)]
     fn_: F,
+    #[serde(with = "super::zero_or_one")]
     accum: Option<F::Accum>,
 }
 

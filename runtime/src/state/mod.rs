@@ -55,6 +55,50 @@ pub use hashbrown::Equivalent;
 /// matters only for cells that hold keys an adversary picks.
 type CellHasher = foldhash::fast::FixedState;
 
+/// serde for a cell's `Option`, as a sequence of none or one element (`[]`, `[x]`). serde's own form of an
+/// `Option` (`null` for `None`, `x` for `Some(x)`) cannot tell `None` from a `Some(x)` whose `x` is written as
+/// `null` too (`()`, a `None`, a float JSON cannot hold), and such a value came back as an empty cell.
+mod zero_or_one {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{IgnoredAny, SeqAccess, Visitor};
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<T: Serialize, S: Serializer>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(usize::from(value.is_some())))?;
+        if let Some(x) = value {
+            seq.serialize_element(x)?;
+        }
+        seq.end()
+    }
+
+    pub(super) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        struct ZeroOrOne<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ZeroOrOne<T> {
+            type Value = Option<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of zero or one value")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<T>, A::Error> {
+                let value = seq.next_element()?;
+                if value.is_some() && seq.next_element::<IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(2, &self));
+                }
+                Ok(value)
+            }
+        }
+
+        deserializer.deserialize_seq(ZeroOrOne(PhantomData))
+    }
+}
+
 /// A kind of state cell: what a `#[state_id]` field's [`StateSpec`] names.
 ///
 /// Every cell starts empty ([`Default`]), can be cleared, and serialises with serde.

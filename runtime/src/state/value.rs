@@ -18,9 +18,12 @@ use super::StateCell;
 /// assert_eq!(count.take(), Some(2));
 /// assert!(count.is_empty());
 /// ```
+///
+/// It serialises as a list of none or one value (`[]`, `[42]`), so that an empty cell and one holding a value
+/// written as `null` (`()`, `None`) stay apart.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Value<T>(Option<T>);
+#[serde(transparent, bound(serialize = "T: Serialize", deserialize = "T: Deserialize<'de>"))]
+pub struct Value<T>(#[serde(with = "super::zero_or_one")] Option<T>);
 
 impl<T> Value<T> {
     /// The value, or `None` if the cell is empty.
