@@ -297,6 +297,12 @@ impl<F: DoFn> Harness<F> {
         self.executor.input_watermark()
     }
 
+    /// The number of entries in the DoFn's processing-time timer queue, live or not.
+    #[cfg(test)]
+    pub(crate) fn queued_processing_timers(&self) -> usize {
+        self.executor.queued_processing_timers()
+    }
+
     /// The DoFn's output watermark: the input watermark held back by pending timers' output timestamps and by
     /// windows waiting to expire (with `#[on_window_expiration]`); it never moves back.
     pub fn output_watermark(&mut self) -> Instant {

@@ -48,6 +48,9 @@ impl Ord for Entry {
     }
 }
 
+/// The processing-time queue is swept ([`Executor::sweep_processing_timers`]) no sooner than at this length.
+const MIN_SWEEP: usize = 1024;
+
 /// `Entry::tag` of a plain (non-family) timer.
 const PLAIN: u32 = u32::MAX;
 
@@ -72,6 +75,8 @@ pub(crate) struct Executor<F: DoFn, B = DefaultBackend<F>> {
     gc_order: BTreeSet<(Instant, Window)>,
     event_timers: Queue,
     processing_timers: Queue,
+    /// The length of the processing-time queue past which an expiry sweeps out the entries of records gone.
+    sweep_processing_at: usize,
     holds: Queue,
     seq: u64,
     input_watermark: Instant,
@@ -121,6 +126,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             gc_order: BTreeSet::new(),
             event_timers: Queue::new(),
             processing_timers: Queue::new(),
+            sweep_processing_at: MIN_SWEEP,
             holds: Queue::new(),
             seq: 0,
             input_watermark: Instant::MIN,
@@ -800,7 +806,30 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             }
             state.clear();
         });
+        if self.processing_timers.len() > self.sweep_processing_at {
+            self.sweep_processing_timers();
+        }
         result
+    }
+
+    /// Takes out of the processing-time queue the entries of timers that are gone. An expired window's
+    /// processing-time timers leave their entries behind (a heap cannot take them out one by one), and those
+    /// would wait there until the clock reached them, however far ahead: with a timer per key and window, the
+    /// queue would grow with the windows processed. Swept once it is twice as long as after the last sweep, the
+    /// cost per entry stays constant.
+    #[cold]
+    #[inline(never)]
+    fn sweep_processing_timers(&mut self) {
+        let mut queue = std::mem::take(&mut self.processing_timers);
+        queue.retain(|Reverse(e)| self.timer_slot(e).is_some_and(|slot| slot.queued.get() == Some((e.time, e.seq))));
+        self.sweep_processing_at = (2 * queue.len()).max(MIN_SWEEP);
+        self.processing_timers = queue;
+    }
+
+    /// The number of entries in the processing-time queue, live or not.
+    #[cfg(test)]
+    pub(crate) fn queued_processing_timers(&self) -> usize {
+        self.processing_timers.len()
     }
 
     /// Runs `#[on_window_expiration]` for record `rec` of `window`. The bundle has been started.

@@ -134,3 +134,49 @@ fn a_timer_costs_at_most_80_bytes_per_key_and_window() {
     // Every (key, window) with a timer holds its slot: keep it small (see BENCHMARKS.md, memory per key).
     assert!(std::mem::size_of::<crate::timer::TimerSlot>() <= 80, "{}", std::mem::size_of::<crate::timer::TimerSlot>());
 }
+
+/// Sets a processing-time timer far ahead for every element, which never fires: its window expires first.
+#[derive(Clone)]
+struct FarReminder;
+
+impl DoFn for FarReminder {
+    type Input = (u32, u64);
+    type Output = (u32, u64);
+    type Key = u32;
+    type State = ();
+    type Timers = TimerTable<1, 0>;
+    const NAME: &'static str = "FarReminder";
+    const TIMERS: &'static [TimerInfo] = &[TimerInfo { id: "far", domain: TimeDomain::ProcessingTime }];
+
+    fn key_of(input: &(u32, u64)) -> &u32 {
+        &input.0
+    }
+
+    fn process_element(
+        &mut self,
+        _cx: &mut ProcessContext<'_, (u32, u64), (u32, u64)>,
+        _state: &mut (),
+        timers: &mut TimerTable<1, 0>,
+        env: &TimerEnv,
+    ) -> Result<(), BoxError> {
+        let [far] = &mut timers.timers;
+        Timer::new(far, TimeDomain::ProcessingTime, env).offset(Duration::from_secs(1_000_000)).set_relative();
+        Ok(())
+    }
+}
+
+#[test]
+fn processing_time_timers_of_expired_windows_leave_the_queue() {
+    // 1,000 keys set a timer in each of 100 windows; every window expires with its timers pending. The queue
+    // keeps the live timers' entries (at most one window's) and no more than twice that of the dead ones.
+    let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(10)));
+    let mut h = Harness::new(FarReminder, strategy).unwrap();
+    let mut longest = 0;
+    for w in 0..100i64 {
+        h.add_elements((0..1_000u32).map(|k| ((k, 0), ts(w * 10)))).unwrap();
+        h.advance_watermark_to(ts(w * 10 + 10)).unwrap();
+        longest = longest.max(h.queued_processing_timers());
+    }
+    assert_eq!(h.metrics().timers_dropped, 100_000);
+    assert!(longest <= 3_000, "the queue held {longest} entries for at most 1,000 live timers");
+}
