@@ -667,3 +667,60 @@ fn a_failed_setup_is_tried_again_before_the_dofn_runs() {
 fn values<T: Clone>(out: &[WindowedValue<T>]) -> Vec<T> {
     out.iter().map(|o| o.value.clone()).collect()
 }
+
+/// Panics in the bundle method it is told.
+#[dofn]
+#[derive(Clone, Default)]
+struct PanicsIn {
+    method: &'static str,
+    #[state_id("n")]
+    n: StateSpec<Value<u32>>,
+}
+
+impl PanicsIn {
+    fn maybe_panic(&self, method: &str) {
+        assert_ne!(self.method, method, "boom in {method}");
+    }
+}
+
+#[dofn]
+impl PanicsIn {
+    #[setup]
+    fn setup(&mut self) {
+        self.maybe_panic("setup");
+    }
+
+    #[start_bundle]
+    fn start(&mut self) {
+        self.maybe_panic("start_bundle");
+    }
+
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<(u8, u32), u32>, #[state_id("n")] n: &mut Value<u32>) {
+        n.write(*cx.value());
+        cx.output(*cx.value());
+    }
+
+    #[finish_bundle]
+    fn finish(&mut self, _cx: &mut BundleContext<u32>) {
+        self.maybe_panic("finish_bundle");
+    }
+}
+
+#[test]
+fn a_panic_in_a_bundle_method_names_the_method() {
+    for method in ["setup", "start_bundle", "finish_bundle"] {
+        for workers in [1, 2] {
+            let result = Pipeline::from_values([((1u8, 1u32), ms(1)), ((2, 2), ms(2))])
+                .with_workers(workers)
+                .apply(PanicsIn { method, ..PanicsIn::default() })
+                .run();
+            let Err(Error::Panicked { site: Some(site), message, .. }) = result else {
+                panic!("{method}, {workers} worker(s): the panic has a site");
+            };
+            assert!(message.contains(&format!("boom in {method}")), "{message}");
+            assert_eq!(site.method, method, "{workers} worker(s)");
+            assert_eq!((site.key.as_deref(), site.window), (None, None), "{method}: no key or window");
+        }
+    }
+}

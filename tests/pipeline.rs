@@ -963,3 +963,19 @@ fn a_hold_set_by_a_late_element_holds_the_stage_on_any_number_of_workers() {
         }
     }
 }
+
+#[test]
+fn a_panicking_input_iterator_fails_the_run() {
+    for workers in [1, 2] {
+        let input = (0..100_000u32).map(|i| {
+            assert!(i < 20_000, "the input ran dry at {i}");
+            ((1u8, "x"), ms(i64::from(i)))
+        });
+        let err = Pipeline::from_values(input).with_workers(workers).apply(Nudge::default()).run().err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("input source failed: the input's iterator panicked: the input ran dry at 20000"),
+            "{workers} worker(s)"
+        );
+    }
+}

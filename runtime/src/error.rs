@@ -148,8 +148,9 @@ pub enum Error {
         /// The panic's message, when it was a string.
         message: String,
         /// Where it panicked: the method, the key and window it ran for, and the element's timestamp (or the
-        /// firing time, for a timer or an expiration; a stateless DoFn has no key); `None` for a panic outside
-        /// those callbacks (`#[start_bundle]`, a key's `Hash`, ...).
+        /// firing time, for a timer or an expiration; a stateless DoFn has no key; `#[setup]`,
+        /// `#[start_bundle]` and `#[finish_bundle]` name the method alone); `None` for a panic outside the
+        /// DoFn's methods (a key's `Hash`, ...).
         site: Option<Box<Site>>,
     },
     /// The pipeline's windowing is invalid (a window size, period or gap that is not positive, an offset out

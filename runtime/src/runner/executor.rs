@@ -203,6 +203,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             Some(Running::Expiration(rec, window)) => {
                 self.note_panic("on_window_expiration".into(), rec, Some(window.max_timestamp()));
             }
+            Some(Running::Bundle(method)) => self.panic_site = Some(self.site(method.into(), None, None, None)),
             None => {}
         }
         self.panic_site.take()
@@ -212,17 +213,19 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         if !self.set_up {
             // (Set up only once `#[setup]` succeeds: after a failure, the next call tries again rather than
             // run the DoFn unset.)
-            self.dofn
-                .setup()
-                .map_err(|e| Error::User { site: self.site("setup".into(), None, None, None), source: e })?;
+            self.running = Some(Running::Bundle("setup"));
+            let result = self.dofn.setup();
+            self.running = None;
+            result.map_err(|e| Error::User { site: self.site("setup".into(), None, None, None), source: e })?;
             self.set_up = true;
         }
         if !self.in_bundle {
             self.in_bundle = true;
             self.metrics.bundles += 1;
-            self.dofn
-                .start_bundle()
-                .map_err(|e| Error::User { site: self.site("start_bundle".into(), None, None, None), source: e })?;
+            self.running = Some(Running::Bundle("start_bundle"));
+            let result = self.dofn.start_bundle();
+            self.running = None;
+            result.map_err(|e| Error::User { site: self.site("start_bundle".into(), None, None, None), source: e })?;
         }
         Ok(())
     }
@@ -233,7 +236,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             return Ok(());
         }
         self.in_bundle = false;
+        self.running = Some(Running::Bundle("finish_bundle"));
         let result = self.dofn.finish_bundle(&mut BundleContext::new(&mut self.out));
+        self.running = None;
         result.map_err(|e| Error::User { site: self.site("finish_bundle".into(), None, None, None), source: e })
     }
 
@@ -854,12 +859,14 @@ fn keep_first(result: &mut Result<(), Error>, error: Error) {
     }
 }
 
-/// A callback of a record that is running: a timer's (its queue entry and firing time) or a window's
-/// expiration.
+/// A callback that is running: a record's timer (its queue entry and firing time) or window expiration, or a
+/// method of the DoFn's bundles.
 #[derive(Clone, Copy)]
 enum Running {
     Timer(Entry, Instant),
     Expiration(RecordId, Window),
+    /// `#[setup]`, `#[start_bundle]` or `#[finish_bundle]`.
+    Bundle(&'static str),
 }
 
 /// The id of the timer of queue entry `e`, and its tag (empty for a plain timer).

@@ -181,7 +181,9 @@ impl<T: Send + 'static> Pipeline<T> {
     /// clock behave as for [`Pipeline::from_channel`]. A line that cannot be read (an I/O error, or bytes
     /// that are not UTF-8), or on which `parse` panics, fails the run with [`Error::Source`] naming it, once
     /// the lines before it are processed; the input does not end there, so no window is taken for complete.
-    /// Reading starts at once, and stays at most 65,536 parsed lines ahead of the run.
+    /// Reading starts at once, on a thread of its own, and stays at most 65,536 parsed lines ahead of the run.
+    /// The thread ends at the end of the input, or at the first line it reads once the run is over: a reader
+    /// that blocks (a pipe, a socket) keeps it waiting until its next line or its end, after `run` returned.
     ///
     /// ```no_run
     /// use dofn::prelude::*;
@@ -638,10 +640,18 @@ impl<T: Send + 'static> Node<T> for Source<T> {
                 if self.done {
                     return Ok(None);
                 }
-                if fill(out, BOUNDED_BATCH) == 0 {
-                    return Ok(self.end());
+                // The values' iterator is the user's: a panic in it fails the run (and ends the input there:
+                // no window is taken for complete), as a panic in a DoFn does.
+                let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fill(out, BOUNDED_BATCH)));
+                match read {
+                    Ok(0) => Ok(self.end()),
+                    Ok(_) => Ok(Some(self.step_time())),
+                    Err(payload) => {
+                        self.done = true;
+                        let message = super::executor::panic_message(payload.as_ref());
+                        Err(Error::Source { message: format!("the input's iterator panicked: {message}") })
+                    }
                 }
-                Ok(Some(self.step_time()))
             }
             SourceKind::Scripted(events) => match events.next() {
                 Some(TestEvent::Elements(values)) => {
