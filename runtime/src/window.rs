@@ -20,10 +20,31 @@ use crate::time::{Duration, Instant};
 /// assert_eq!(w.to_string(), "[1970-01-01T00:00:00.000Z, 1970-01-01T00:01:00.000Z)");
 /// assert_eq!(Window::GLOBAL.to_string(), "GlobalWindow");
 /// ```
+///
+/// It serialises as `{"start": .., "end": ..}`; deserialising rejects a window that ends at or before its start.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "WindowBounds")]
 pub struct Window {
     start: Instant,
     end: Instant,
+}
+
+/// A window's bounds as serialised, checked into a [`Window`].
+#[derive(Deserialize)]
+struct WindowBounds {
+    start: Instant,
+    end: Instant,
+}
+
+impl TryFrom<WindowBounds> for Window {
+    type Error = String;
+
+    fn try_from(WindowBounds { start, end }: WindowBounds) -> Result<Window, String> {
+        if end <= start {
+            return Err(format!("a window must end after it starts, got [{start}, {end})"));
+        }
+        Ok(Window { start, end })
+    }
 }
 
 /// A window hashes as its end alone: the windows of one windowing function (fixed, sliding: one size) do not
@@ -512,5 +533,21 @@ mod tests {
         assert!(err.contains("longer than the span of all instants"), "{err}");
         assert!(WindowFn::sliding(Duration::MAX, Duration::from_secs(1)).validate().is_ok());
         assert!(WindowFn::sessions(Duration::from_secs(1)).is_merging());
+    }
+
+    #[test]
+    fn a_window_round_trips_and_an_inverted_one_is_rejected() {
+        let w = Window::new(Instant::from_millis(10), Instant::from_millis(20));
+        let json = serde_json::to_string(&w).unwrap();
+        assert_eq!(serde_json::from_str::<Window>(&json).unwrap(), w);
+        assert_eq!(
+            serde_json::from_str::<Window>(&serde_json::to_string(&Window::GLOBAL).unwrap()).unwrap(),
+            Window::GLOBAL
+        );
+        for (start, end) in [(20, 10), (10, 10)] {
+            let json = format!(r#"{{"start":{start},"end":{end}}}"#);
+            let err = serde_json::from_str::<Window>(&json).unwrap_err().to_string();
+            assert!(err.starts_with("a window must end after it starts"), "{err}");
+        }
     }
 }
