@@ -373,16 +373,17 @@ fn the_first_steps_elements_see_the_sources_starting_clock() {
     }
 }
 
-#[test]
-fn a_line_that_cannot_be_read_fails_the_run_after_the_lines_before_it() {
-    // Line 3 is not UTF-8: the lines before it are processed, then the run fails naming it, instead of
-    // ending the input there as if it were complete.
-    let input: &[u8] = b"1000 a\n2000 b\n\xff\xfe\n3000 a\n";
+/// Runs [`Nudge`] over `input`'s lines, "TIME WORD" each (cut by `split`), on one worker: the run's error, and
+/// the words it output before it ("a", or "other" for any other word).
+fn run_lines(
+    input: &'static [u8],
+    split: impl Fn(&str) -> Option<(&str, &str)> + Send + 'static,
+) -> (Option<String>, Vec<&'static str>) {
     let mut seen = Vec::new();
     let err = Pipeline::from_lines(
         std::io::Cursor::new(input),
-        |_, line| {
-            let (ts, word) = line.split_once(' ')?;
+        move |_, line| {
+            let (ts, word) = split(line)?;
             let word = if word == "a" { "a" } else { "other" };
             Some(TimestampedValue::new((1u8, word), ms(ts.parse().ok()?)))
         },
@@ -394,33 +395,26 @@ fn a_line_that_cannot_be_read_fails_the_run_after_the_lines_before_it() {
     .run_with(|v| seen.push(v.value))
     .err()
     .map(|e| e.to_string());
+    (err, seen.into_iter().filter(|v| *v != "stale").collect())
+}
+
+#[test]
+fn a_line_that_cannot_be_read_fails_the_run_after_the_lines_before_it() {
+    // Line 3 is not UTF-8: the lines before it are processed, then the run fails naming it, instead of
+    // ending the input there as if it were complete.
+    let (err, seen) = run_lines(b"1000 a\n2000 b\n\xff\xfe\n3000 a\n", |line| line.split_once(' '));
     let err = err.unwrap_or_default();
     assert!(err.starts_with("input source failed: cannot read line 3 of the input:"), "{err}");
-    assert_eq!(seen.iter().filter(|v| **v != "stale").collect::<Vec<_>>(), [&"a", &"other"]);
+    assert_eq!(seen, ["a", "other"]);
 }
 
 #[test]
 fn a_parse_function_that_panics_fails_the_run_naming_the_line() {
     // The panic on line 3 does not end the input as if it were complete: the run fails, naming the line.
-    let input: &[u8] = b"1000 a\n2000 b\nboom\n3000 a\n";
-    let mut seen = Vec::new();
-    let err = Pipeline::from_lines(
-        std::io::Cursor::new(input),
-        |_, line| {
-            let (ts, word) = line.split_once(' ').expect("a line of two words");
-            let word = if word == "a" { "a" } else { "other" };
-            Some(TimestampedValue::new((1u8, word), ms(ts.parse().ok()?)))
-        },
-        Duration::ZERO,
-        Duration::from_millis(5),
-    )
-    .with_workers(1)
-    .apply(Nudge::default())
-    .run_with(|v| seen.push(v.value))
-    .err()
-    .map(|e| e.to_string());
+    let (err, seen) =
+        run_lines(b"1000 a\n2000 b\nboom\n3000 a\n", |line| Some(line.split_once(' ').expect("a line of two words")));
     assert_eq!(err.as_deref(), Some("input source failed: the parse function panicked on line 3: a line of two words"));
-    assert_eq!(seen.iter().filter(|v| **v != "stale").collect::<Vec<_>>(), [&"a", &"other"]);
+    assert_eq!(seen, ["a", "other"]);
 }
 
 #[test]

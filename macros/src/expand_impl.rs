@@ -702,56 +702,48 @@ impl<'a> Wiring<'a> {
         let by_name_note = "`#[dofn]` recognises `Timestamp`, `Window` and `TimerTag` parameters by their type's \
                             name, and passes its own: use `dofn::Timestamp`, `dofn::window::Window` or \
                             `dofn::TimerTag` (all in `dofn::prelude`)";
-        if self.checks.timestamp {
-            out.push(define_check_note(
-                &check_trait("timestamp"),
-                &by_name("Timestamp", "the timestamp (`dofn::Timestamp`)"),
-                "expected `dofn::Timestamp`",
-                by_name_note,
+        // (whether a parameter uses it, its check trait, the name the parameter's type has, what `#[dofn]`
+        // passes, the generics and type of that, whether the parameter takes it by reference)
+        let window = "the window (`dofn::window::Window`)";
+        let by_name_checks = [
+            (
+                self.checks.timestamp,
+                "timestamp",
+                "Timestamp",
+                "the timestamp (`dofn::Timestamp`)",
                 quote!(),
                 quote!(::dofn::Timestamp),
-                quote!(Self),
-                quote!(::dofn::Timestamp),
-                quote!(value),
-            ));
-        }
-        let window_message = by_name("Window", "the window (`dofn::window::Window`)");
-        if self.checks.window {
-            out.push(define_check_note(
-                &check_trait("window"),
-                &window_message,
-                "expected `dofn::window::Window`",
-                by_name_note,
-                quote!(),
-                quote!(::dofn::window::Window),
-                quote!(Self),
-                quote!(::dofn::window::Window),
-                quote!(value),
-            ));
-        }
-        if self.checks.window_ref {
-            out.push(define_check_note(
-                &check_trait("window_ref"),
-                &window_message,
-                "expected `dofn::window::Window`",
-                by_name_note,
-                quote!(),
-                quote!(&'__dofn_ref ::dofn::window::Window),
-                quote!(&'__dofn_ref Self),
-                quote!(::dofn::window::Window),
-                quote!(value),
-            ));
-        }
-        if self.checks.tag {
-            out.push(define_check_note(
-                &check_trait("tag"),
-                &by_name("TimerTag", "the timer's tag (`dofn::TimerTag`)"),
-                "expected `dofn::TimerTag`",
-                by_name_note,
+                false,
+            ),
+            (self.checks.window, "window", "Window", window, quote!(), quote!(::dofn::window::Window), false),
+            (self.checks.window_ref, "window_ref", "Window", window, quote!(), quote!(::dofn::window::Window), true),
+            (
+                self.checks.tag,
+                "tag",
+                "TimerTag",
+                "the timer's tag (`dofn::TimerTag`)",
                 quote!(<'__dofn_tag>),
                 quote!(::dofn::TimerTag<'__dofn_tag>),
-                quote!(Self),
-                quote!(::dofn::TimerTag<'__dofn_tag>),
+                false,
+            ),
+        ];
+        for (used, check, what, ours, generics, ty, by_ref) in by_name_checks {
+            if !used {
+                continue;
+            }
+            let (from, output) =
+                if by_ref { (quote!(&'__dofn_ref #ty), quote!(&'__dofn_ref Self)) } else { (ty.clone(), quote!(Self)) };
+            // "expected `dofn::Timestamp`": the path in `ours`, between its backticks.
+            let path = ours.split('`').nth(1).unwrap_or(what);
+            out.push(define_check_note(
+                &check_trait(check),
+                &by_name(what, ours),
+                &format!("expected `{path}`"),
+                by_name_note,
+                generics,
+                from,
+                output,
+                ty,
                 quote!(value),
             ));
         }
