@@ -475,6 +475,180 @@ fn timer_family_tags_fired_long_ago_free_their_slots_and_never_mix_up_tags() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
+/// What `ManyTags` outputs: the key, the tag's number and the firing time (ms).
+type Fired = (u8, u32, i64);
+
+/// An element of `ManyTags`: a key, and the tag's number and step (clear if negative).
+type TagStep = (u8, (u32, i64));
+
+/// The tags of `ManyTags`: `t0` .. `t9999`.
+const MANY_TAGS: u32 = 10_000;
+/// Timers of `ManyTags` are set no later than this step.
+const LAST_STEP: i64 = 30;
+
+/// When tag `n` fires if set for step `step`: times are distinct per tag, so the firing order of a key's
+/// timers is their time order, with no ties.
+fn tag_time(step: i64, n: u32) -> i64 {
+    step * 100_000 + i64::from(n)
+}
+
+/// A family of up to 10,000 tags per key: an element `(n, step)` sets tag `tn` for `step` (clears it if
+/// `step` is negative). A callback outputs `(key, n, time)` and then, by rules of `n` alone: sets another tag
+/// two steps later (before anything else, while its own slot is free but not to be given away), sets its own
+/// tag again 1 to 5 steps later, clears another tag. [`many_tags_model`] applies the same rules.
+#[dofn]
+#[derive(Clone, Default)]
+struct ManyTags {
+    #[timer_family_id("tag")]
+    tag: TimerFamilySpec<EventTime>,
+}
+
+/// The requests a `ManyTags` callback for tag `n` firing at step `step` makes: tags to set (with their
+/// step), then the tag to clear.
+fn many_tags_rules(n: u32, step: i64) -> (Vec<(u32, i64)>, Option<u32>) {
+    let mut set = Vec::new();
+    if n % 7 == 1 && step + 2 <= LAST_STEP {
+        set.push(((n * 13 + 1) % MANY_TAGS, step + 2));
+    }
+    let again = step + 1 + i64::from(n % 5);
+    if n.is_multiple_of(3) && again <= LAST_STEP {
+        set.push((n, again));
+    }
+    (set, (n % 11 == 2).then_some((n + 1) % MANY_TAGS))
+}
+
+#[dofn]
+impl ManyTags {
+    #[process_element]
+    fn process(&self, cx: &mut ProcessContext<TagStep, Fired>, #[timer_family_id("tag")] tags: &mut TimerMap) {
+        let (n, step) = *cx.value();
+        if step < 0 {
+            tags.clear(&format!("t{n}"));
+        } else {
+            tags.get(&format!("t{n}")).set(Instant::from_millis(tag_time(step, n)));
+        }
+    }
+
+    #[on_timer_family("tag")]
+    fn on_tag(
+        &self,
+        cx: &mut TimerContext<Fired>,
+        Key(key): Key<&u8>,
+        TimerTag(tag): TimerTag,
+        Timestamp(t): Timestamp,
+        #[timer_family_id("tag")] tags: &mut TimerMap,
+    ) {
+        let n: u32 = tag[1..].parse().unwrap();
+        let step = t.millis().div_euclid(100_000);
+        cx.output((*key, n, t.millis()));
+        let (set, clear) = many_tags_rules(n, step);
+        for (m, at) in set {
+            tags.get(&format!("t{m}")).set(Instant::from_millis(tag_time(at, m)));
+        }
+        if let Some(m) = clear {
+            tags.clear(&format!("t{m}"));
+        }
+    }
+}
+
+/// What `ManyTags` outputs, per key, for steps of elements each followed by the watermark at the end of the
+/// step, then the end of input: a timer per tag, replaced when set again, fired in time order once the
+/// watermark passes it (in the same advance when a callback sets it behind the watermark).
+fn many_tags_model(steps: &[Vec<TagStep>]) -> std::collections::BTreeMap<u8, Vec<Fired>> {
+    use std::collections::{BTreeMap, HashMap};
+    #[derive(Default)]
+    struct Key {
+        by_time: BTreeMap<i64, u32>,
+        time_of: HashMap<u32, i64>,
+    }
+    impl Key {
+        fn set(&mut self, n: u32, step: i64) {
+            self.clear(n);
+            let t = tag_time(step, n);
+            self.by_time.insert(t, n);
+            self.time_of.insert(n, t);
+        }
+        fn clear(&mut self, n: u32) {
+            if let Some(t) = self.time_of.remove(&n) {
+                self.by_time.remove(&t);
+            }
+        }
+        fn fire_before(&mut self, key: u8, watermark: i64, out: &mut Vec<Fired>) {
+            while let Some((&t, &n)) = self.by_time.first_key_value().filter(|(t, _)| **t < watermark) {
+                self.clear(n);
+                out.push((key, n, t));
+                let (set, clear) = many_tags_rules(n, t.div_euclid(100_000));
+                for (m, at) in set {
+                    self.set(m, at);
+                }
+                if let Some(m) = clear {
+                    self.clear(m);
+                }
+            }
+        }
+    }
+    let mut keys: BTreeMap<u8, Key> = BTreeMap::new();
+    let mut out: BTreeMap<u8, Vec<Fired>> = BTreeMap::new();
+    for (s, elements) in steps.iter().enumerate() {
+        for &(key, (n, step)) in elements {
+            let k = keys.entry(key).or_default();
+            if step < 0 { k.clear(n) } else { k.set(n, step) }
+        }
+        for (&key, k) in &mut keys {
+            k.fire_before(key, tag_time(s as i64 + 1, 0), out.entry(key).or_default());
+        }
+    }
+    for (&key, k) in &mut keys {
+        k.fire_before(key, i64::MAX, out.entry(key).or_default());
+    }
+    out
+}
+
+#[test]
+fn a_family_of_ten_thousand_tags_sets_clears_and_fires_them_as_a_timer_per_tag_would() {
+    // Two keys, each with up to 10,000 tags in use at once; every step sets 1,500 tags per key for the
+    // steps after it, clears some and fires those due. Each key's outputs are exactly the model's, in order.
+    let mut rng = 0x5eed_u64;
+    let mut next = move |n: u64| {
+        rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (rng >> 33) % n
+    };
+    let steps: Vec<Vec<TagStep>> = (0..LAST_STEP)
+        .map(|s| {
+            (0..3_000)
+                .map(|_| {
+                    let key = next(2) as u8;
+                    let n = next(u64::from(MANY_TAGS)) as u32;
+                    let step = if next(10) == 0 { -1 } else { (s + 1 + next(3) as i64).min(LAST_STEP) };
+                    (key, (n, step))
+                })
+                .collect()
+        })
+        .collect();
+    let expected = many_tags_model(&steps);
+    let mut h = Harness::new(ManyTags::default(), WindowingStrategy::global()).unwrap();
+    let mut got: std::collections::BTreeMap<u8, Vec<Fired>> = Default::default();
+    for (s, elements) in steps.iter().enumerate() {
+        let mut out = h.add_elements(elements.iter().map(|&e| (e, ms(0)))).unwrap();
+        out.extend(h.advance_watermark_to(ms(tag_time(s as i64 + 1, 0))).unwrap());
+        for o in values(&out) {
+            got.entry(o.0).or_default().push(o);
+        }
+    }
+    for o in values(&h.advance_watermark_to_infinity().unwrap()) {
+        got.entry(o.0).or_default().push(o);
+    }
+    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    for (key, expected) in &expected {
+        let got = &got[key];
+        assert!(expected.len() > 20_000, "{}", expected.len());
+        assert_eq!(got.len(), expected.len(), "key {key}");
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != expected[i]) {
+            panic!("key {key}: output {i} is {:?}, expected {:?}", got[i], expected[i]);
+        }
+    }
+}
+
 #[test]
 fn an_event_time_timer_past_the_window_expiry_is_an_error_naming_key_window_timer_and_times() {
     let strategy = WindowingStrategy::new(WindowFn::fixed(Duration::from_millis(100)))

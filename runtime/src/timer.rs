@@ -18,9 +18,13 @@
 //!   firing time for event time, and the input's timestamp for processing time;
 //!   [`Timer::with_no_output_timestamp`] sets no hold.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
+use std::hash::BuildHasher;
 use std::marker::PhantomData;
 
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TimerError;
@@ -138,6 +142,9 @@ pub struct TimerSlot {
     /// The first invalid request made through a handle, reported by the runner after the callback.
     #[serde(skip)]
     pub(crate) error: Option<Box<TimerError>>,
+    /// In its family's list of free slots (a family with a [`FamilyIndex`]).
+    #[serde(skip)]
+    listed: bool,
 }
 
 impl TimerSlot {
@@ -148,6 +155,7 @@ impl TimerSlot {
 
     /// Neither set nor holding, with nothing for the runner to look at: the runner's queue entries for it,
     /// if any, are stale (they no longer match `queued`/`hold_queued` once the slot is reset).
+    #[inline]
     fn is_free(&self) -> bool {
         self.firing.is_none() && self.output.is_none() && !self.dirty && self.error.is_none()
     }
@@ -181,35 +189,299 @@ impl Queued {
 }
 
 /// The timers of one family for one key and window, by tag.
+///
+/// A slot is *free* when its timer is neither set nor holding and the runner has seen its last change
+/// ([`TimerSlot::is_free`]). A free slot keeps its tag until another tag takes it; the runner's queue entries
+/// for it are then stale (a slot taken by another tag starts with none). A new tag takes the free slot of
+/// lowest index, except the one whose callback is running, else a new slot: a family holds as many slots as
+/// tags in use at once, not one per tag ever used.
+///
+/// Most families hold a handful of tags and find them by scanning their slots. A family of more than [`SCAN`]
+/// slots keeps a [`FamilyIndex`] instead, so that a call costs the same however many tags it holds. Both give
+/// the same slots to the same calls, and the runner looks at the slots set in a call in slot order either
+/// way, so the order of its queue entries does not depend on how a family finds its slots.
 #[doc(hidden)]
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "StoredFamily")]
 pub struct TimerFamily {
     pub(crate) slots: Vec<(Box<str>, TimerSlot)>,
+    /// A slot was handed out or cleared since the runner last looked.
     #[serde(skip)]
     pub(crate) dirty: bool,
-    /// The slot whose callback is running: free while it runs (its timer was taken to fire it), but its tag
-    /// is the callback's, so it is not given to another tag.
+    /// The slot whose callback is running ([`NOT_FIRING`] if none): free while it runs (its timer was taken
+    /// to fire it), but its tag is the callback's, so it is not given to another tag.
     #[serde(skip)]
-    pub(crate) firing_now: Option<u32>,
+    firing_now: u32,
+    /// The index of a family of more than [`SCAN`] slots (and of no other).
+    #[serde(skip)]
+    index: Option<Box<FamilyIndex>>,
+}
+
+/// A family as it is stored: its slots (the rest is made again).
+#[derive(Deserialize)]
+#[serde(rename = "TimerFamily")]
+struct StoredFamily {
+    slots: Vec<(Box<str>, TimerSlot)>,
+}
+
+impl From<StoredFamily> for TimerFamily {
+    fn from(stored: StoredFamily) -> TimerFamily {
+        let mut family = TimerFamily { slots: stored.slots, ..TimerFamily::default() };
+        if family.slots.len() > SCAN {
+            family.index = Some(Box::new(FamilyIndex::new(&mut family.slots, NOT_FIRING)));
+        }
+        family
+    }
+}
+
+impl Default for TimerFamily {
+    fn default() -> Self {
+        TimerFamily { slots: Vec::new(), dirty: false, firing_now: NOT_FIRING, index: None }
+    }
+}
+
+/// `TimerFamily::firing_now` when no callback of the family runs. (Slot indices are below it: the runner's
+/// queue entries tell a plain timer by this tag index.)
+const NOT_FIRING: u32 = u32::MAX;
+
+/// A family of up to this many slots finds tags and free slots by scanning them (a few comparisons, no
+/// hashing), and the runner looks at each of its slots after a call that handed one out.
+const SCAN: usize = 16;
+
+/// What a family of many slots keeps so as not to scan them.
+#[derive(Clone, Debug, Default)]
+struct FamilyIndex {
+    /// The slots by tag (slots hold distinct tags).
+    tags: HashTable<u32>,
+    /// The hasher of `tags`. (Seeded at random: the table is only looked up, never iterated, so its order
+    /// changes nothing, and tags chosen to collide cannot be chosen in advance.)
+    hasher: DefaultHashBuilder,
+    /// Free slots, lowest first, each at most once (those `listed`). A slot handed out again to its own tag
+    /// since it was listed stays listed, and is dropped when it comes up if it is not free then. Every free
+    /// slot is listed, but for the one whose callback runs (listed once it returns) and the one handed out
+    /// last, whose handle may have set nothing (listed by the next call, [`FamilyIndex::settle`]).
+    free: BinaryHeap<Reverse<u32>>,
+    /// The slots handed out or cleared since the runner last looked, in no order, some maybe twice: all those
+    /// set or cleared, and the others that may have become free meanwhile.
+    touched: Vec<u32>,
+}
+
+impl FamilyIndex {
+    /// The index of `slots`, whose slot `firing_now` is firing.
+    #[cold]
+    fn new(slots: &mut [(Box<str>, TimerSlot)], firing_now: u32) -> FamilyIndex {
+        let mut index = FamilyIndex { tags: HashTable::with_capacity(slots.len()), ..FamilyIndex::default() };
+        for (i, (tag, _)) in slots.iter().enumerate() {
+            let hash = index.hasher.hash_one(&**tag);
+            index.tags.insert_unique(hash, i as u32, |&j| index.hasher.hash_one(&*slots[j as usize].0));
+        }
+        let mut free = Vec::new();
+        for (i, (_, slot)) in slots.iter_mut().enumerate() {
+            let i = i as u32;
+            slot.listed = slot.is_free() && i != firing_now;
+            if slot.listed {
+                free.push(Reverse(i));
+            } else if slot.dirty {
+                index.touched.push(i);
+            }
+        }
+        index.free = BinaryHeap::from(free);
+        index
+    }
+
+    /// The slot holding `tag`, whose hash is `hash`, if any.
+    #[inline]
+    fn find(&self, slots: &[(Box<str>, TimerSlot)], hash: u64, tag: &str) -> Option<u32> {
+        self.tags.find(hash, |&i| &*slots[i as usize].0 == tag).copied()
+    }
+
+    /// Lists slot `i` as free if it is (and is not listed yet).
+    #[inline]
+    fn release(&mut self, slots: &mut [(Box<str>, TimerSlot)], i: u32, firing_now: u32) {
+        let slot = &mut slots[i as usize].1;
+        if !slot.listed && slot.is_free() && i != firing_now {
+            slot.listed = true;
+            self.free.push(Reverse(i));
+        }
+    }
+
+    /// Lists the slot handed out last if it is free: its handle may have set nothing.
+    #[inline]
+    fn settle(&mut self, slots: &mut [(Box<str>, TimerSlot)], firing_now: u32) {
+        if let Some(&last) = self.touched.last() {
+            self.release(slots, last, firing_now);
+        }
+    }
+
+    /// The free slot of lowest index, taken off the list.
+    fn take_free(&mut self, slots: &mut [(Box<str>, TimerSlot)], firing_now: u32) -> Option<u32> {
+        while let Some(Reverse(i)) = self.free.pop() {
+            let slot = &mut slots[i as usize].1;
+            slot.listed = false;
+            // (Else handed out again since it was listed, or firing: listed again once it is free.)
+            if slot.is_free() && i != firing_now {
+                return Some(i);
+            }
+        }
+        None
+    }
 }
 
 impl TimerFamily {
-    /// The slot of `tag`: its own, else a free one (a timer fired or cleared), else a new one, so that a
-    /// family holds as many slots as tags in use at once, not one per tag ever used.
+    /// The slot of `tag`, handed out to a handle: its own, else a free one (a timer fired or cleared), else a
+    /// new one.
+    #[inline]
     pub(crate) fn slot_index(&mut self, tag: &str) -> usize {
-        if let Some(i) = self.slots.iter().position(|(t, _)| &**t == tag) {
+        self.dirty = true;
+        if self.index.is_none()
+            && let Some(i) = self.slot_index_by_scan(tag)
+        {
             return i;
         }
-        let firing_now = self.firing_now.map(|i| i as usize);
-        match (0..self.slots.len()).find(|&i| Some(i) != firing_now && self.slots[i].1.is_free()) {
+        self.slot_index_by_index(tag)
+    }
+
+    /// [`TimerFamily::slot_index`] in a family of up to [`SCAN`] slots: `None` if it needs one more.
+    #[inline]
+    fn slot_index_by_scan(&mut self, tag: &str) -> Option<usize> {
+        if let Some(i) = self.slots.iter().position(|(t, _)| &**t == tag) {
+            return Some(i);
+        }
+        // The first free slot but the one firing (two loops: most calls are not in a callback of the family).
+        let free = match self.firing_now {
+            NOT_FIRING => self.slots.iter().position(|(_, s)| s.is_free()),
+            firing_now => (0..self.slots.len()).find(|&i| i != firing_now as usize && self.slots[i].1.is_free()),
+        };
+        match free {
             Some(i) => {
                 self.slots[i] = (tag.into(), TimerSlot::default());
+                Some(i)
+            }
+            None if self.slots.len() < SCAN => {
+                self.slots.push((tag.into(), TimerSlot::default()));
+                Some(self.slots.len() - 1)
+            }
+            // One slot more than a scan is for: from now on, the index finds them.
+            None => None,
+        }
+    }
+
+    /// [`TimerFamily::slot_index`] in a family of more than [`SCAN`] slots (or about to have more).
+    #[inline(never)]
+    fn slot_index_by_index(&mut self, tag: &str) -> usize {
+        let firing_now = self.firing_now;
+        let slots = &mut self.slots;
+        let index = self.index.get_or_insert_with(|| Box::new(FamilyIndex::new(slots, firing_now)));
+        index.settle(slots, firing_now);
+        let hash = index.hasher.hash_one(tag);
+        let i = match index.find(slots, hash, tag) {
+            Some(i) => i,
+            None => {
+                let i = match index.take_free(slots, firing_now) {
+                    Some(i) => {
+                        let old = index.hasher.hash_one(&*slots[i as usize].0);
+                        if let Ok(entry) = index.tags.find_entry(old, |&j| j == i) {
+                            entry.remove();
+                        }
+                        slots[i as usize] = (tag.into(), TimerSlot::default());
+                        i
+                    }
+                    None => {
+                        slots.push((tag.into(), TimerSlot::default()));
+                        (slots.len() - 1) as u32
+                    }
+                };
+                index.tags.insert_unique(hash, i, |&j| index.hasher.hash_one(&*slots[j as usize].0));
                 i
             }
-            None => {
-                self.slots.push((tag.into(), TimerSlot::default()));
-                self.slots.len() - 1
+        };
+        index.touched.push(i);
+        i as usize
+    }
+
+    /// Cancels the timer of `tag`, if the family has that tag.
+    pub(crate) fn clear(&mut self, tag: &str) {
+        let found = match &mut self.index {
+            None => self.slots.iter().position(|(t, _)| &**t == tag),
+            Some(index) => {
+                let found = index.find(&self.slots, index.hasher.hash_one(tag), tag);
+                if let Some(i) = found {
+                    index.settle(&mut self.slots, self.firing_now);
+                    index.touched.push(i);
+                }
+                found.map(|i| i as usize)
             }
+        };
+        if let Some(i) = found {
+            let slot = &mut self.slots[i].1;
+            slot.firing = None;
+            slot.output = None;
+            slot.dirty = true;
+            self.dirty = true;
+        }
+    }
+
+    /// Whether the family keeps an index (it has more than [`SCAN`] slots). The runner looks at the slots
+    /// of such a family with [`TimerFamily::sync_touched`], at every slot of another.
+    #[inline(always)]
+    pub(crate) fn is_indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
+    /// For the runner, in a family with an index: calls `sync` on every slot set or cleared since it last
+    /// looked (in slot order, with the slot's index), lists those left free, and clears the family's flag;
+    /// whether any call returned true.
+    pub(crate) fn sync_touched(&mut self, mut sync: impl FnMut(&mut TimerSlot, u32) -> bool) -> bool {
+        self.dirty = false;
+        let Some(index) = &mut self.index else { return false };
+        let mut touched = std::mem::take(&mut index.touched);
+        if touched.len() > 1 {
+            touched.sort_unstable();
+            touched.dedup();
+        }
+        let mut any = false;
+        for &i in &touched {
+            let slot = &mut self.slots[i as usize].1;
+            if slot.dirty {
+                any |= sync(slot, i);
+            }
+            index.release(&mut self.slots, i, self.firing_now);
+        }
+        touched.clear();
+        index.touched = touched;
+        any
+    }
+
+    /// For the runner: the callback of slot `i` runs.
+    #[inline(always)]
+    pub(crate) fn begin_firing(&mut self, i: u32) {
+        self.firing_now = i;
+    }
+
+    /// For the runner: the callback of the slot firing has returned.
+    #[inline(always)]
+    pub(crate) fn end_firing(&mut self) {
+        if self.index.is_some() {
+            self.end_firing_indexed();
+        } else {
+            self.firing_now = NOT_FIRING;
+        }
+    }
+
+    /// [`TimerFamily::end_firing`] in a family with an index.
+    #[inline(never)]
+    fn end_firing_indexed(&mut self) {
+        let i = std::mem::replace(&mut self.firing_now, NOT_FIRING);
+        if let Some(index) = &mut self.index {
+            // Free now, unless its callback set it again (then the runner looks at it next).
+            index.release(&mut self.slots, i, NOT_FIRING);
+        }
+    }
+
+    /// For the runner: slot `i` may have become free (its error was taken).
+    pub(crate) fn release(&mut self, i: usize) {
+        if let Some(index) = &mut self.index {
+            index.release(&mut self.slots, i as u32, self.firing_now);
         }
     }
 }
@@ -534,18 +806,12 @@ impl<'a> TimerMap<'a> {
     /// The timer with this tag (created unset if new).
     pub fn get(&mut self, tag: &str) -> Timer<'_> {
         let i = self.family.slot_index(tag);
-        self.family.dirty = true;
         Timer::new(&mut self.family.slots[i].1, self.domain, self.env)
     }
 
     /// Cancels the timer with this tag, if it is set.
     pub fn clear(&mut self, tag: &str) {
-        if let Some((_, slot)) = self.family.slots.iter_mut().find(|(t, _)| &**t == tag) {
-            slot.firing = None;
-            slot.output = None;
-            slot.dirty = true;
-            self.family.dirty = true;
-        }
+        self.family.clear(tag);
     }
 
     /// The tags of the timers that are set, with their firing times.
@@ -582,14 +848,314 @@ mod tests {
         let b = family.slot_index("b");
         family.slots[b].1.firing = Some(Instant::from_millis(2));
         fire(&mut family, a);
-        family.firing_now = Some(a as u32);
+        family.begin_firing(a as u32);
         let c = family.slot_index("c");
         assert!(c != a && c != b, "{c}");
         assert_eq!(&*family.slots[a].0, "a", "the firing slot keeps its tag during its callback");
         // Set or cleared but not yet looked at by the runner: not free either.
-        family.firing_now = None;
+        family.end_firing();
         family.slots[c].1.dirty = true;
         assert_eq!(family.slot_index("d"), a);
         assert_eq!(family.slots.len(), 3);
+    }
+
+    /// The environment of the handles the tests use: a window expiring at 1,000,000 ms.
+    const ENV: TimerEnv = TimerEnv {
+        event_time: Instant::EPOCH,
+        input_timestamp: Instant::EPOCH,
+        processing_time: Instant::EPOCH,
+        expiry: Instant::from_millis(1_000_000),
+        skew: Duration::ZERO,
+    };
+
+    /// A slot of [`Model`].
+    #[derive(Clone, Debug, Default)]
+    struct ModelSlot {
+        firing: Option<i64>,
+        dirty: bool,
+        error: bool,
+    }
+
+    /// A family as it was before families of many slots kept an index: every call scans the slots.
+    #[derive(Clone, Debug, Default)]
+    struct Model {
+        slots: Vec<(String, ModelSlot)>,
+        firing_now: Option<usize>,
+    }
+
+    impl Model {
+        fn is_free(&self, i: usize) -> bool {
+            let s = &self.slots[i].1;
+            s.firing.is_none() && !s.dirty && !s.error
+        }
+
+        fn slot_index(&mut self, tag: &str) -> usize {
+            if let Some(i) = self.slots.iter().position(|(t, _)| t == tag) {
+                return i;
+            }
+            match (0..self.slots.len()).find(|&i| Some(i) != self.firing_now && self.is_free(i)) {
+                Some(i) => {
+                    self.slots[i] = (tag.to_string(), ModelSlot::default());
+                    i
+                }
+                None => {
+                    self.slots.push((tag.to_string(), ModelSlot::default()));
+                    self.slots.len() - 1
+                }
+            }
+        }
+
+        fn clear(&mut self, tag: &str) {
+            if let Some(i) = self.slots.iter().position(|(t, _)| t == tag) {
+                self.slots[i].1 = ModelSlot { firing: None, dirty: true, error: self.slots[i].1.error };
+            }
+        }
+
+        /// What the runner looks at after a call: the slots set or cleared, in order.
+        fn sync(&mut self) -> Vec<u32> {
+            let mut synced = Vec::new();
+            for (i, (_, slot)) in self.slots.iter_mut().enumerate() {
+                if std::mem::take(&mut slot.dirty) {
+                    synced.push(i as u32);
+                }
+            }
+            for (_, slot) in &mut self.slots {
+                slot.error = false;
+            }
+            synced
+        }
+    }
+
+    /// What the runner does after a call: looks at the slots set or cleared, in the order it queues them, and
+    /// takes their errors.
+    fn sync(family: &mut TimerFamily) -> Vec<u32> {
+        let mut synced = Vec::new();
+        if family.dirty {
+            if family.is_indexed() {
+                family.sync_touched(|slot, i| {
+                    slot.dirty = false;
+                    synced.push(i);
+                    slot.error.is_some()
+                });
+            } else {
+                family.dirty = false;
+                for (i, (_, slot)) in family.slots.iter_mut().enumerate() {
+                    if std::mem::take(&mut slot.dirty) {
+                        synced.push(i as u32);
+                    }
+                }
+            }
+        }
+        for i in 0..family.slots.len() {
+            if family.slots[i].1.error.take().is_some() {
+                family.release(i);
+            }
+        }
+        synced
+    }
+
+    /// Checks that `family` agrees with `model` slot for slot and that its index, if any, is whole.
+    fn check(family: &TimerFamily, model: &Model, between_calls: bool) {
+        let tags: Vec<&str> = family.slots.iter().map(|(t, _)| &**t).collect();
+        let expected: Vec<&str> = model.slots.iter().map(|(t, _)| &**t).collect();
+        assert_eq!(tags, expected);
+        for ((_, slot), (_, m)) in family.slots.iter().zip(&model.slots) {
+            assert_eq!(slot.firing.map(Instant::millis), m.firing);
+        }
+        assert_eq!(family.is_indexed(), family.slots.len() > SCAN);
+        let Some(index) = &family.index else { return };
+        assert_eq!(index.tags.len(), family.slots.len());
+        for (i, (tag, _)) in family.slots.iter().enumerate() {
+            assert_eq!(index.find(&family.slots, index.hasher.hash_one(&**tag), tag), Some(i as u32), "{tag}");
+        }
+        let mut listed: Vec<u32> = index.free.iter().map(|r| r.0).collect();
+        listed.sort_unstable();
+        let flagged: Vec<u32> = (0..family.slots.len() as u32).filter(|&i| family.slots[i as usize].1.listed).collect();
+        assert_eq!(listed, flagged, "each listed slot once");
+        if between_calls {
+            for i in 0..family.slots.len() {
+                if family.slots[i].1.is_free() && i as u32 != family.firing_now {
+                    assert!(family.slots[i].1.listed, "free slot {i} not listed");
+                }
+            }
+        }
+    }
+
+    /// A pseudo-random number below `n` (SplitMix64).
+    fn below(state: &mut u64, n: u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n
+    }
+
+    /// One random request through a handle to `family`, and the same on `model`; checks that the family put
+    /// the tag in the slot the model did.
+    fn request(family: &mut TimerFamily, model: &mut Model, rng: &mut u64, tags: u64) {
+        let tag = format!("t{}", below(rng, tags));
+        let mut map = TimerMap::new(family, TimeDomain::EventTime, &ENV);
+        let slot = match below(rng, 10) {
+            // Set (the most common).
+            0..=5 => {
+                let t = below(rng, 100_000) as i64;
+                map.get(&tag).set(Instant::from_millis(t));
+                let i = model.slot_index(&tag);
+                model.slots[i].1.firing = Some(t);
+                model.slots[i].1.dirty = true;
+                Some(i)
+            }
+            // Cleared by the map, or through a handle.
+            6 => {
+                map.clear(&tag);
+                model.clear(&tag);
+                None
+            }
+            7 => {
+                map.get(&tag).clear();
+                let i = model.slot_index(&tag);
+                model.slots[i].1.firing = None;
+                model.slots[i].1.dirty = true;
+                Some(i)
+            }
+            // Looked at, not set.
+            8 => {
+                let pending = map.get(&tag).pending();
+                let i = model.slot_index(&tag);
+                assert_eq!(pending.map(Instant::millis), model.slots[i].1.firing);
+                Some(i)
+            }
+            // Set past the window's expiry: an error, the timer stays as it was.
+            _ => {
+                map.get(&tag).set(Instant::from_millis(2_000_000));
+                let i = model.slot_index(&tag);
+                model.slots[i].1.error = true;
+                model.slots[i].1.dirty = true;
+                Some(i)
+            }
+        };
+        assert_eq!(family.slots.len(), model.slots.len());
+        if let Some(i) = slot {
+            assert_eq!(&*family.slots[i].0, tag);
+        }
+    }
+
+    /// Runs `calls` random calls on a family and on the model, with up to `tags` tags: elements making a few
+    /// requests, timers firing and making a few more in their callback; serialises the family now and then.
+    fn run_against_model(seed: u64, tags: u64, calls: usize) -> TimerFamily {
+        let mut rng = seed;
+        let mut family = TimerFamily::default();
+        let mut model = Model::default();
+        for call in 0..calls {
+            let set: Vec<usize> = (0..model.slots.len()).filter(|&i| model.slots[i].1.firing.is_some()).collect();
+            let firing =
+                (!set.is_empty() && below(&mut rng, 3) == 0).then(|| set[below(&mut rng, set.len() as u64) as usize]);
+            if let Some(i) = firing {
+                model.slots[i].1.firing = None;
+                model.firing_now = Some(i);
+                fire(&mut family, i);
+                family.begin_firing(i as u32);
+            }
+            // (Every slot looked at, in every call of a small family; now and then in a large one.)
+            let thorough = model.slots.len() <= 64 || call % 64 == 0;
+            for _ in 0..below(&mut rng, 4) {
+                request(&mut family, &mut model, &mut rng, tags);
+                if thorough {
+                    check(&family, &model, false);
+                }
+            }
+            if firing.is_some() {
+                model.firing_now = None;
+                family.end_firing();
+            }
+            assert_eq!(sync(&mut family), model.sync(), "call {call}");
+            if thorough {
+                check(&family, &model, true);
+            }
+            if call % 1000 == 999 {
+                family = serde_json::from_str(&serde_json::to_string(&family).unwrap()).unwrap();
+                check(&family, &model, true);
+            }
+        }
+        family
+    }
+
+    #[test]
+    fn a_family_of_many_tags_gives_the_same_slots_as_one_scanning_them() {
+        for seed in 0..4 {
+            // Few tags (around the size where the index starts), some, many.
+            run_against_model(seed, 20, 3_000);
+            run_against_model(seed, 200, 3_000);
+        }
+        let family = run_against_model(7, 2_000, 6_000);
+        assert!(family.slots.len() > 500, "{}", family.slots.len());
+    }
+
+    #[test]
+    fn a_family_of_many_tags_reuses_fired_and_cleared_slots_but_not_the_one_firing() {
+        let ms = Instant::from_millis;
+        let mut family = TimerFamily::default();
+        let mut map = TimerMap::new(&mut family, TimeDomain::EventTime, &ENV);
+        for n in 0..20 {
+            map.get(&format!("t{n}")).set(ms(n));
+        }
+        assert_eq!(sync(&mut family), (0..20).collect::<Vec<u32>>());
+        assert!(family.is_indexed());
+
+        // t7 fires: in its callback, a new tag does not take its slot, and t7 set again keeps it.
+        fire(&mut family, 7);
+        family.begin_firing(7);
+        let mut map = TimerMap::new(&mut family, TimeDomain::EventTime, &ENV);
+        map.get("new").set(ms(100));
+        map.get("t7").set(ms(107));
+        family.end_firing();
+        assert_eq!(sync(&mut family), [7, 20], "the runner looks at the slots set, in slot order");
+        assert_eq!((&*family.slots[7].0, &*family.slots[20].0), ("t7", "new"));
+
+        // t3 fires and is not set again, t5 is cleared: new tags take their slots, lowest first, then a new one.
+        fire(&mut family, 3);
+        family.begin_firing(3);
+        family.end_firing();
+        TimerMap::new(&mut family, TimeDomain::EventTime, &ENV).clear("t5");
+        assert_eq!(sync(&mut family), [5]);
+        let mut map = TimerMap::new(&mut family, TimeDomain::EventTime, &ENV);
+        for tag in ["c", "b", "a"] {
+            map.get(tag).set(ms(200));
+        }
+        assert_eq!(sync(&mut family), [3, 5, 21]);
+        let tags: Vec<&str> = [3, 5, 21].iter().map(|&i| &*family.slots[i].0).collect();
+        assert_eq!(tags, ["c", "b", "a"]);
+        assert_eq!(family.slots[21].1.firing, Some(ms(200)));
+    }
+
+    #[test]
+    fn a_family_costs_40_bytes_of_a_record_however_many_tags_it_holds() {
+        assert!(std::mem::size_of::<TimerFamily>() <= 40, "{}", std::mem::size_of::<TimerFamily>());
+    }
+
+    #[test]
+    fn a_family_read_back_keeps_its_timers_and_finds_its_tags() {
+        let mut family = TimerFamily::default();
+        let mut map = TimerMap::new(&mut family, TimeDomain::EventTime, &ENV);
+        for n in 0..10_000 {
+            map.get(&format!("t{n}")).set(Instant::from_millis(n));
+        }
+        for n in (0..10_000).step_by(2) {
+            map.clear(&format!("t{n}"));
+        }
+        sync(&mut family);
+        let json = serde_json::to_string(&family).unwrap();
+        let mut back: TimerFamily = serde_json::from_str(&json).unwrap();
+        assert!(back.is_indexed());
+        assert_eq!(back.slots.len(), 10_000);
+        let mut map = TimerMap::new(&mut back, TimeDomain::EventTime, &ENV);
+        assert_eq!(map.get("t9999").pending(), Some(Instant::from_millis(9_999)));
+        assert_eq!(map.get("t9998").pending(), None);
+        // New tags take the cleared tags' slots, lowest first, and the family does not grow.
+        map.get("new").set(Instant::from_millis(5));
+        map.get("newer").set(Instant::from_millis(6));
+        assert_eq!(sync(&mut back), [0, 2]);
+        assert_eq!((&*back.slots[0].0, &*back.slots[2].0), ("new", "newer"));
+        assert_eq!(back.slots.len(), 10_000);
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{BoxError, Error, Site};
 use crate::metrics::Metrics;
 use crate::state::StateRecord;
 use crate::time::{Duration, Instant};
-use crate::timer::{Queued, TimeDomain, TimerEnv, TimerRecord, TimerSlot};
+use crate::timer::{Queued, TimeDomain, TimerEnv, TimerFamily, TimerRecord, TimerSlot};
 use crate::window::{Window, WindowFn, WindowingStrategy};
 
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
@@ -529,7 +529,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
 
     /// Queues the timers a callback set on record `rec`; returns the first invalid request, if any. Most
     /// calls only clear the flag of a timer set again no earlier than its queued entry: that stays inline, the
-    /// error, rare, is looked for apart.
+    /// error, rare, is looked for apart. A family of a few tags has each of its slots looked at; one of many
+    /// tags keeps the slots it handed out, looked at out of line.
     #[inline(always)]
     fn sync_timers(&mut self, rec: RecordId) -> Option<(String, crate::error::TimerError)> {
         let record = self.backend.get(rec)?;
@@ -548,8 +549,12 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         }
         for (f, family) in record.timers.families().iter_mut().enumerate() {
             if family.dirty {
-                family.dirty = false;
                 let domain = F::TIMER_FAMILIES[f].domain;
+                if family.is_indexed() {
+                    invalid |= queues.reborrow().sync_indexed(family, domain, rec, f as u32);
+                    continue;
+                }
+                family.dirty = false;
                 for (t, (_, timer)) in family.slots.iter_mut().enumerate() {
                     if timer.dirty {
                         invalid |= queues.sync(timer, domain, rec, f as u32, t as u32);
@@ -573,9 +578,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             }
         }
         for (f, family) in record.timers.families().iter_mut().enumerate() {
-            for (tag, timer) in &mut family.slots {
+            for t in 0..family.slots.len() {
+                let (tag, timer) = &mut family.slots[t];
                 if let Some(e) = timer.error.take() {
                     first.get_or_insert_with(|| (format!("{}[{tag}]", F::TIMER_FAMILIES[f].id), *e));
+                    family.release(t);
                 }
             }
         }
@@ -745,7 +752,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         let env =
             TimerEnv { event_time, input_timestamp, processing_time: self.processing_time, expiry, skew: self.skew };
         if e.tag != PLAIN {
-            record.timers.families()[e.timer as usize].firing_now = Some(e.tag);
+            record.timers.families()[e.timer as usize].begin_firing(e.tag);
         }
         let (id, tag) = timer_name::<F>(record.timers, &e);
         let tag: Box<str> = tag.into();
@@ -773,7 +780,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         if e.tag != PLAIN
             && let Some(record) = self.backend.get(e.rec)
         {
-            record.timers.families()[e.timer as usize].firing_now = None;
+            record.timers.families()[e.timer as usize].end_firing();
         }
         self.after_call(result, Some(e.rec), true, || (timer_method(id, e.tag, &tag), window, firing))
     }
@@ -927,6 +934,26 @@ impl Queues<'_> {
             }
         }
         slot.error.is_some()
+    }
+
+    /// [`Queues::sync`] for the slots of a family with many tags set or cleared since the runner last looked
+    /// (it keeps them, rather than have the runner look at every slot); whether any holds an error.
+    #[inline(never)]
+    fn sync_indexed(mut self, family: &mut TimerFamily, domain: TimeDomain, rec: RecordId, f: u32) -> bool {
+        family.sync_touched(|slot, t| self.sync(slot, domain, rec, f, t))
+    }
+
+    /// The queues, borrowed again: made where they are passed on, out of line, so that the caller's stay in
+    /// registers.
+    #[inline(always)]
+    fn reborrow(&mut self) -> Queues<'_> {
+        Queues {
+            event: self.event,
+            processing: self.processing,
+            holds: self.holds,
+            seq: self.seq,
+            input_watermark: self.input_watermark,
+        }
     }
 }
 
