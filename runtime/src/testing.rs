@@ -242,11 +242,9 @@ impl<F: DoFn> Harness<F> {
         run: impl FnOnce(&mut Executor<F>) -> Result<(), Error>,
     ) -> Result<Vec<WindowedValue<F::Output>>, Error> {
         let mut out = Vec::new();
-        let result = self.executor.run_bundle(&mut out, run);
-        // The step's tagged outputs go the way of its main outputs: kept if it succeeded, dropped if it failed.
-        let tagged = self.executor.take_tagged();
-        result?;
-        self.tagged.append(tagged);
+        // (A failed bundle drops its tagged outputs with its main ones: those of a step that succeeded are kept.)
+        self.executor.run_bundle(&mut out, run)?;
+        self.tagged.append(self.executor.take_tagged());
         Ok(out)
     }
 

@@ -209,7 +209,15 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.panic_site.take()
     }
 
+    /// Sets the DoFn up and starts a bundle, unless both are done.
+    #[inline]
     fn ensure_started(&mut self) -> Result<(), Error> {
+        if self.set_up && self.in_bundle { Ok(()) } else { self.start() }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self) -> Result<(), Error> {
         if !self.set_up {
             // (Set up only once `#[setup]` succeeds: after a failure, the next call tries again rather than
             // run the DoFn unset.)
@@ -709,9 +717,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     /// Pops the earliest entry of a timer queue and fires it if it is still current.
     fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
         // The bundle starts before the entry leaves the queue: if starting fails, the timer is still due.
-        if !(self.set_up && self.in_bundle) {
-            self.ensure_started()?;
-        }
+        self.ensure_started()?;
         let Some(Reverse(e)) = self.timer_queue(domain).pop() else { return Ok(()) };
         let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
         if slot.queued.get() != Some((e.time, e.seq)) {
@@ -733,8 +739,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         self.fire(e, domain, firing, output)
     }
 
+    /// Runs the callback of the timer of entry `e`, taken off its slot. The bundle has been started. (Out of
+    /// line: the DoFn's callbacks are inlined into it, not into the loop over the queue.)
+    #[inline(never)]
     fn fire(&mut self, e: Entry, domain: TimeDomain, firing: Instant, output: Option<Instant>) -> Result<(), Error> {
-        self.ensure_started()?;
         self.metrics.timers_fired += 1;
         let record = self.backend.get(e.rec).expect("timer of a live record");
         let window = record.window;
