@@ -2,7 +2,7 @@
 //!
 //! criterion (`workloads`) measures each variant for some seconds, one after the other, so a ratio of two of
 //! them compares runs made a minute or more apart; on a shared machine whose speed drifts over minutes
-//! (by 20 % and more on the one in `BENCHMARKS.md`) that drift lands in the ratio. Here each pair runs the
+//! (by 20 % and more on those in `BENCHMARKS.md`) that drift lands in the ratio. Here each pair runs the
 //! two variants back to back, the order alternating from pair to pair, and the ratio is taken within the
 //! pair: a drift moves both runs of a pair alike. The median of the pairs' ratios is reported with the
 //! lowest and highest, and the median speed of each variant.

@@ -15,7 +15,7 @@
 //! more than 11 and one in a thousand more than 200 (simulated over 5,000 seeds). Multiplying again breaks
 //! the step: 1.47 on average, at most 1.9 over the same seeds (a test checks 2,000 seeds), as for keys in no
 //! order. The price is what the good seeds gave sequential keys, better than chance (1.05 entries, and
-//! strides a hardware prefetcher follows): see BENCHMARKS.md.
+//! strides a hardware prefetcher follows): see change 14 in `docs/benchmarks-history.md`.
 
 /// One entry: the tag of a record's hash and its slot, or [`VACANT`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
