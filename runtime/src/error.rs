@@ -84,7 +84,8 @@ impl fmt::Display for TimerError {
             TimerError::FiringAfterExpiry { firing, expiry } => write!(
                 f,
                 "an event-time timer was set to fire at {firing}, after its window expires at {expiry} \
-                 (window end plus allowed lateness)"
+                 (window end plus allowed lateness); set it to at most `cx.window_expiry()`, or set it with \
+                 `offset(..).set_relative()`, which stops at the expiry"
             ),
             TimerError::OutputAfterFiring { output, firing } => {
                 write!(f, "an event-time timer firing at {firing} was given the later output timestamp {output}")

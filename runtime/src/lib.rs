@@ -93,7 +93,7 @@ pub mod prelude {
     };
     pub use crate::dofn::DoFn;
     pub use crate::error::{BoxError, Error};
-    pub use crate::runner::Pipeline;
+    pub use crate::runner::{Metrics, Pipeline, PipelineResult};
     pub use crate::state::{
         Bag, CombineFn, Combining, Count, Map, Max, Mean, Min, Multimap, OrderedList, Set, StateSpec, Sum, Value,
     };

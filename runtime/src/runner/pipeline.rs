@@ -105,7 +105,10 @@ impl<T: Send + 'static> Pipeline<T> {
     /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
     /// those pending when their window expires are dropped (counted in [`Metrics::timers_dropped`]). A DoFn
     /// that buffers until a processing-time timer fires should also flush on an event-time timer (at the
-    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does.
+    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does. To replay
+    /// recorded data in event time instead, with the watermark following the timestamps so that event-time
+    /// timers fire between the elements as they would in a streaming run (a gap timer ending a session,
+    /// say), use [`Pipeline::from_test_stream`] with [`TestStream::replay`].
     pub fn from_values<I>(values: I) -> Self
     where
         I: IntoIterator<Item = (T, Instant)>,
@@ -124,7 +127,10 @@ impl<T: Send + 'static> Pipeline<T> {
     /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
     /// those pending when their window expires are dropped (counted in [`Metrics::timers_dropped`]). A DoFn
     /// that buffers until a processing-time timer fires should also flush on an event-time timer (at the
-    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does.
+    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does. To replay
+    /// recorded data in event time instead, with the watermark following the timestamps so that event-time
+    /// timers fire between the elements as they would in a streaming run (a gap timer ending a session,
+    /// say), use [`Pipeline::from_test_stream`] with [`TestStream::replay`].
     pub fn from_timestamped<I>(values: I) -> Self
     where
         I: IntoIterator<Item = TimestampedValue<T>>,
@@ -184,6 +190,12 @@ impl<T: Send + 'static> Pipeline<T> {
     /// Reading starts at once, on a thread of its own, and stays at most 65,536 parsed lines ahead of the run.
     /// The thread ends at the end of the input, or at the first line it reads once the run is over: a reader
     /// that blocks (a pipe, a socket) keeps it waiting until its next line or its end, after `run` returned.
+    ///
+    /// The watermark moves once per batch of the lines that have arrived (up to 16,384), not line by line: a
+    /// file, read as fast as it can be, arrives in big batches, so event-time timers fire between the batches
+    /// rather than between the lines.
+    /// To replay a recorded file in event time, parse it into [`TestStream::replay`] and use
+    /// [`Pipeline::from_test_stream`].
     ///
     /// ```no_run
     /// use dofn::prelude::*;

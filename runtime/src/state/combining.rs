@@ -155,7 +155,23 @@ impl<F: CombineFn> Combining<F> {
     }
 }
 
-impl<F: CombineFn + Default> Default for Combining<F> {
+/// A combine function a DoFn's [`Combining`] cell can be made with: one with a [`Default`], which builds the
+/// function of every key and window's cell. Every `CombineFn + Default` has it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `Default`, so a DoFn's `Combining<{Self}>` cell cannot be made",
+    label = "`{Self}` has no `Default`",
+    note = "a DoFn's `Combining` cell builds its combine function with `Default`, for every key and window",
+    note = "a function with parameters (the `n` of a top-n, say) takes them through its type, as a const generic \
+            (`TopN<const N: usize>`): a derived `Default` would give every cell zero or empty parameters"
+)]
+pub trait DefaultCombineFn: CombineFn + Default {}
+
+// Not recommended: an error names `DefaultCombineFn` (whose note says how to give parameters) rather than
+// suggesting a derived `Default`, which would silently zero them.
+#[diagnostic::do_not_recommend]
+impl<F: CombineFn + Default> DefaultCombineFn for F {}
+
+impl<F: DefaultCombineFn> Default for Combining<F> {
     /// An empty cell with the default combine function.
     #[inline]
     fn default() -> Self {
@@ -165,7 +181,7 @@ impl<F: CombineFn + Default> Default for Combining<F> {
 
 impl<F> StateCell for Combining<F>
 where
-    F: CombineFn + Default + Send + 'static,
+    F: DefaultCombineFn + Send + 'static,
     F::Accum: Send + 'static,
 {
     const KIND: &'static str = "Combining";

@@ -37,7 +37,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 pub use bag::Bag;
-pub use combining::{CombineFn, Combining, Count, Max, Mean, MeanAccumulator, Min, Sum};
+pub use combining::{CombineFn, Combining, Count, DefaultCombineFn, Max, Mean, MeanAccumulator, Min, Sum};
 pub use map::Map;
 pub use multimap::Multimap;
 pub use ordered_list::OrderedList;
