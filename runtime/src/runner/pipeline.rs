@@ -120,17 +120,7 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 
     /// A bounded pipeline over timestamped values, in the global window. The values are read lazily, a
-    /// bundle at a time.
-    ///
-    /// As in Beam's batch mode, time does not pass while the input is read: the watermark stays at the start
-    /// of time until the input ends, then moves to the end of time (every window expires, every event-time
-    /// timer fires), and the processing-time clock stays at the epoch, so processing-time timers never fire:
-    /// those pending when their window expires are dropped (counted in [`Metrics::timers_dropped`]). A DoFn
-    /// that buffers until a processing-time timer fires should also flush on an event-time timer (at the
-    /// window's end, say) or in `#[on_window_expiration]`, as the `batched_rpc` example does. To replay
-    /// recorded data in event time instead, with the watermark following the timestamps so that event-time
-    /// timers fire between the elements as they would in a streaming run (a gap timer ending a session,
-    /// say), use [`Pipeline::from_test_stream`] with [`TestStream::replay`].
+    /// bundle at a time. Time passes as for [`Pipeline::from_values`]: not at all until the input ends.
     pub fn from_timestamped<I>(values: I) -> Self
     where
         I: IntoIterator<Item = TimestampedValue<T>>,
@@ -193,8 +183,7 @@ impl<T: Send + 'static> Pipeline<T> {
     ///
     /// The watermark moves once per batch of the lines that have arrived (up to 16,384), not line by line: a
     /// file, read as fast as it can be, arrives in big batches, so event-time timers fire between the batches
-    /// rather than between the lines.
-    /// To replay a recorded file in event time, parse it into [`TestStream::replay`] and use
+    /// rather than between the lines. To replay a recorded file in event time, parse it into [`TestStream::replay`] and use
     /// [`Pipeline::from_test_stream`].
     ///
     /// ```no_run
