@@ -20,6 +20,7 @@ mod expand_impl;
 mod expand_struct;
 mod fmt;
 mod recover;
+mod stray;
 mod suggest;
 mod symbol;
 mod wire;
@@ -331,6 +332,45 @@ pub fn __dofn_impl(input: TokenStream) -> TokenStream {
     };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Defines the role attributes of a `#[dofn]` impl's methods as attribute macros, so that one written where the
+/// impl has no `#[dofn]` is reported as that, at the attribute (see `stray`).
+macro_rules! role_attributes {
+    ($($(#[$doc:meta])* $name:ident = $symbol:ident;)*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// Read by the `#[dofn]` on the method's impl (see [`macro@dofn`]); anywhere else it is an error.
+            #[proc_macro_attribute]
+            pub fn $name(_args: TokenStream, item: TokenStream) -> TokenStream {
+                stray::expand(symbol::$symbol, item.into()).into()
+            }
+        )*
+    };
+}
+
+role_attributes! {
+    /// Marks the method a `#[dofn]` impl calls for each element.
+    process_element = PROCESS_ELEMENT;
+    /// Marks the method a `#[dofn]` impl calls when the timer with the given id fires: `#[on_timer("id")]`.
+    on_timer = ON_TIMER;
+    /// Marks the method a `#[dofn]` impl calls when a timer of the family with the given id fires:
+    /// `#[on_timer_family("id")]`.
+    on_timer_family = ON_TIMER_FAMILY;
+    /// Marks the method a `#[dofn]` impl calls when a window expires, before its state is cleared.
+    on_window_expiration = ON_WINDOW_EXPIRATION;
+    /// Marks the method a `#[dofn]` impl calls before each bundle.
+    start_bundle = START_BUNDLE;
+    /// Marks the method a `#[dofn]` impl calls after each bundle.
+    finish_bundle = FINISH_BUNDLE;
+    /// Marks the method a `#[dofn]` impl calls once per DoFn instance, before any other.
+    setup = SETUP;
+    /// Marks the method a `#[dofn]` impl calls once when the DoFn instance is discarded.
+    teardown = TEARDOWN;
+    /// Marks the method a `#[dofn]` impl calls once, when the DoFn is set up to run, for the allowed
+    /// timestamp skew of its outputs.
+    allowed_timestamp_skew = ALLOWED_TIMESTAMP_SKEW;
 }
 
 /// Makes `#[state_id]`, `#[timer_id]` and `#[timer_family_id]` inert on a struct that syn cannot parse, which
