@@ -312,14 +312,22 @@ fn claimed(decls: &Declarations, role: &Role) -> Option<(IdKind, String)> {
 /// Every declared timer has an `#[on_timer]` callback, every family an `#[on_timer_family]` one.
 fn check_every_timer_has_callback(cx: &Ctxt, decls: &Declarations, imp: &DofnImpl) {
     let claimed: Vec<(IdKind, String)> = imp.methods.iter().filter_map(|m| claimed(decls, &m.role)).collect();
+    // The output type in the hint: the one `#[process_element]`'s context names, if it names one.
+    let output = imp
+        .process_element()
+        .and_then(|m| match m.context() {
+            Some((_, ContextKind::Process, [_, o])) => Some(type_string(o)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "Output".to_string());
     for (kind, attr) in [(IdKind::Timer, "on_timer"), (IdKind::Family, "on_timer_family")] {
         for d in decls.of(kind) {
             let value = d.id.value();
             let has = claimed.iter().any(|(k, id)| *k == kind && *id == value);
             if !has {
                 let ctx = match kind {
-                    IdKind::Family => "cx: &mut TimerContext<Output>, TimerTag(tag): TimerTag",
-                    _ => "cx: &mut TimerContext<Output>",
+                    IdKind::Family => format!("cx: &mut TimerContext<{output}>, TimerTag(tag): TimerTag"),
+                    _ => format!("cx: &mut TimerContext<{output}>"),
                 };
                 cx.error(
                     d.id.span(),
