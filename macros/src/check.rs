@@ -500,38 +500,47 @@ fn check_duplicate_params(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     }
 }
 
-/// Cells, timers, families and contexts are taken by `&mut`.
+/// Timers, families and contexts are taken by `&mut`; cells by `&mut`, or by `&` to only read them.
 fn check_borrowed_mutably(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     for m in &mut imp.methods {
         for p in &mut m.params {
-            if p.rejected || matches!(&p.ty, Type::Reference(r) if r.mutability.is_some()) {
+            let reference = match &p.ty {
+                Type::Reference(r) => Some(r.mutability.is_some()),
+                _ => None,
+            };
+            if p.rejected || reference == Some(true) {
                 continue;
             }
-            let (what, wanted) = match &p.kind {
+            let (what, wanted, help) = match &p.kind {
+                ParamKind::Id { kind: IdKind::State, .. } if reference.is_some() => continue,
                 ParamKind::Id { kind: IdKind::State, id, index: Some(i), .. } => {
                     let ty = &decls.of(IdKind::State)[*i].ty;
-                    (format!("state `{}` of DoFn `{}` has type `{ty}`", id.value(), decls.name), format!("&mut {ty}"))
+                    (
+                        format!("state `{}` of DoFn `{}` has type `{ty}`", id.value(), decls.name),
+                        format!("`&mut {ty}` (or `&{ty}` to only read it)"),
+                        "the runner keeps the cell between calls: the method borrows it",
+                    )
                 }
-                ParamKind::Id { kind: IdKind::Timer, id, .. } => {
-                    (format!("timer `{}` of DoFn `{}` is a timer", id.value(), decls.name), "&mut Timer".into())
-                }
+                ParamKind::Id { kind: IdKind::Timer, id, .. } => (
+                    format!("`{}` is a timer of DoFn `{}`", id.value(), decls.name),
+                    "`&mut Timer`".into(),
+                    "the method sets or clears the timer through it: take it by `&mut`",
+                ),
                 ParamKind::Id { kind: IdKind::Family, id, .. } => (
-                    format!("timer family `{}` of DoFn `{}` is a timer family", id.value(), decls.name),
-                    "&mut TimerMap".into(),
+                    format!("`{}` is a timer family of DoFn `{}`", id.value(), decls.name),
+                    "`&mut TimerMap`".into(),
+                    "the method sets or clears the family's timers through it: take it by `&mut`",
                 ),
                 ParamKind::Context { kind, .. } => (
                     format!("the context of `{}` method `{}`", m.role.display(), m.ident),
-                    format!("&mut {}<..>", kind.name()),
+                    format!("`&mut {}<..>`", kind.name()),
+                    "the method outputs through it: take it by `&mut`",
                 ),
                 _ => continue,
             };
             cx.error_spanned_by(
                 &p.ty,
-                format!(
-                    "{what}, so its parameter must be `{wanted}`, not `{}`\nhelp: the method changes it in place: \
-                     take it by `&mut`",
-                    type_string(&p.ty)
-                ),
+                format!("{what}, so its parameter must be {wanted}, not `{}`\nhelp: {help}", type_string(&p.ty)),
             );
             p.rejected = true;
         }

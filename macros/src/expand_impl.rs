@@ -505,6 +505,11 @@ impl<'a> Wiring<'a> {
                 let member = &self.decls.of(IdKind::State)[*i].member;
                 let tr = check_trait(&format!("state_{i}"));
                 let index = Literal::usize_unsuffixed(*i);
+                // (A `&Cell` parameter is checked as `&mut Cell` is, and the `&mut` coerces to it at the call.)
+                let ty = match ty {
+                    Type::Reference(r) if r.mutability.is_none() => &*r.elem,
+                    other => other,
+                };
                 checked(
                     ty,
                     quote!(#tr<<Self as ::dofn::__private::StateDecl<#index>>::Cell>),
@@ -584,8 +589,11 @@ impl<'a> Wiring<'a> {
             let (id, ty) = (d.id.value(), &d.ty);
             out.push(define_check(
                 &check_trait(&format!("state_{i}")),
-                &format!("state `{id}` of DoFn `{name}` has type `{ty}`, so its parameter must be `&mut {ty}`"),
-                &format!("expected `&mut {ty}`"),
+                &format!(
+                    "state `{id}` of DoFn `{name}` has type `{ty}`, so its parameter must be `&mut {ty}` (or `&{ty}` \
+                     to only read it)"
+                ),
+                &format!("expected `{ty}`"),
                 quote!(<C>),
                 quote!(&'__dofn_ref mut C),
                 quote!(&'__dofn_ref mut Self),

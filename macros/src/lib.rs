@@ -69,7 +69,7 @@ use crate::ctxt::Ctxt;
 ///
 /// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
 /// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
-/// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
+/// any subset, in any order. A method that only reads a cell may take it as `&Cell`. Other parameters are recognised by their type, as listed. Methods take `&self`
 /// or `&mut self`, and return `()` or `Result<(), E>` with `E` convertible to a boxed error (but for
 /// `#[allowed_timestamp_skew]`).
 ///
