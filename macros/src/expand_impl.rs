@@ -615,7 +615,7 @@ impl<'a> Wiring<'a> {
                 out.push(define_check(
                     &tr,
                     &format!(
-                        "{noun} `{}` of DoFn `{name}` is a {noun}, so its parameter must be `&mut {handle}`",
+                        "`{}` is a {noun} of DoFn `{name}`, so its parameter must be `&mut {handle}`",
                         d.id.value()
                     ),
                     &format!("expected `&mut {handle}`"),
@@ -893,6 +893,9 @@ fn define_check_with(
         trait #tr #generics {
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output;
         }
+        // (`do_not_recommend`: rustc does not add "the trait is implemented for ..", pointing into the
+        // expansion, to the message that already names the expected type.)
+        #[diagnostic::do_not_recommend]
         impl #generics #tr #generics for #target {
             #[inline(always)]
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output {

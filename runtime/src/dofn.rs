@@ -161,6 +161,8 @@ pub trait CallbackResult {
     fn into_result(self) -> Result<(), BoxError>;
 }
 
+// `do_not_recommend`: for another return type, rustc reports the trait's message without pointing here.
+#[diagnostic::do_not_recommend]
 impl CallbackResult for () {
     #[inline]
     fn into_result(self) -> Result<(), BoxError> {
