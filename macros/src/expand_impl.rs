@@ -549,10 +549,16 @@ impl<'a> Wiring<'a> {
                     Role::ProcessElement => quote!(<Self as ::dofn::DoFn>::key_of(__dofn_element)),
                     _ => quote!(__dofn_key),
                 };
-                // (The key type spanned like the parameter: on unkeyed input, where it cannot be named, the
-                // error points here, where the key is asked for.)
-                let (first, _) = span_range(ty);
-                let key_ty = quote_spanned!(first=> <Self as ::dofn::DoFn>::Key);
+                // (The key type spanned like the input type, as `type Key` is: on unkeyed input, where it cannot
+                // be named, rustc reports the one mistake once, at the input type.)
+                let key_ty = match (self.keyed, self.io) {
+                    (true, Some((i, _))) => {
+                        let (first, last) = span_range(i);
+                        let key = format_ident!("Key", span = last);
+                        quote_spanned!(first=> <Self as ::dofn::DoFn>::#key)
+                    }
+                    _ => quote!(<Self as ::dofn::DoFn>::Key),
+                };
                 checked(ty, quote!(#tr<'_, #key_ty>), key)
             }
             // (These are recognised by their type's name; the check says so if the type is another one.)

@@ -142,6 +142,9 @@ pub trait KeyedInput {
     fn key(&self) -> &Self::Key;
 }
 
+// `do_not_recommend`: for unkeyed input, rustc reports the trait's message without pointing here (its note
+// says what input is keyed).
+#[diagnostic::do_not_recommend]
 impl<K, V> KeyedInput for (K, V) {
     type Key = K;
     #[inline]
