@@ -312,14 +312,22 @@ fn claimed(decls: &Declarations, role: &Role) -> Option<(IdKind, String)> {
 /// Every declared timer has an `#[on_timer]` callback, every family an `#[on_timer_family]` one.
 fn check_every_timer_has_callback(cx: &Ctxt, decls: &Declarations, imp: &DofnImpl) {
     let claimed: Vec<(IdKind, String)> = imp.methods.iter().filter_map(|m| claimed(decls, &m.role)).collect();
+    // The output type in the hint: the one `#[process_element]`'s context names, if it names one.
+    let output = imp
+        .process_element()
+        .and_then(|m| match m.context() {
+            Some((_, ContextKind::Process, [_, o])) => Some(type_string(o)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "Output".to_string());
     for (kind, attr) in [(IdKind::Timer, "on_timer"), (IdKind::Family, "on_timer_family")] {
         for d in decls.of(kind) {
             let value = d.id.value();
             let has = claimed.iter().any(|(k, id)| *k == kind && *id == value);
             if !has {
                 let ctx = match kind {
-                    IdKind::Family => "cx: &mut TimerContext<Output>, TimerTag(tag): TimerTag",
-                    _ => "cx: &mut TimerContext<Output>",
+                    IdKind::Family => format!("cx: &mut TimerContext<{output}>, TimerTag(tag): TimerTag"),
+                    _ => format!("cx: &mut TimerContext<{output}>"),
                 };
                 cx.error(
                     d.id.span(),
@@ -492,38 +500,47 @@ fn check_duplicate_params(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     }
 }
 
-/// Cells, timers, families and contexts are taken by `&mut`.
+/// Timers, families and contexts are taken by `&mut`; cells by `&mut`, or by `&` to only read them.
 fn check_borrowed_mutably(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     for m in &mut imp.methods {
         for p in &mut m.params {
-            if p.rejected || matches!(&p.ty, Type::Reference(r) if r.mutability.is_some()) {
+            let reference = match &p.ty {
+                Type::Reference(r) => Some(r.mutability.is_some()),
+                _ => None,
+            };
+            if p.rejected || reference == Some(true) {
                 continue;
             }
-            let (what, wanted) = match &p.kind {
+            let (what, wanted, help) = match &p.kind {
+                ParamKind::Id { kind: IdKind::State, .. } if reference.is_some() => continue,
                 ParamKind::Id { kind: IdKind::State, id, index: Some(i), .. } => {
                     let ty = &decls.of(IdKind::State)[*i].ty;
-                    (format!("state `{}` of DoFn `{}` has type `{ty}`", id.value(), decls.name), format!("&mut {ty}"))
+                    (
+                        format!("state `{}` of DoFn `{}` has type `{ty}`", id.value(), decls.name),
+                        format!("`&mut {ty}` (or `&{ty}` to only read it)"),
+                        "the runner keeps the cell between calls: the method borrows it",
+                    )
                 }
-                ParamKind::Id { kind: IdKind::Timer, id, .. } => {
-                    (format!("timer `{}` of DoFn `{}` is a timer", id.value(), decls.name), "&mut Timer".into())
-                }
+                ParamKind::Id { kind: IdKind::Timer, id, .. } => (
+                    format!("`{}` is a timer of DoFn `{}`", id.value(), decls.name),
+                    "`&mut Timer`".into(),
+                    "the method sets or clears the timer through it: take it by `&mut`",
+                ),
                 ParamKind::Id { kind: IdKind::Family, id, .. } => (
-                    format!("timer family `{}` of DoFn `{}` is a timer family", id.value(), decls.name),
-                    "&mut TimerMap".into(),
+                    format!("`{}` is a timer family of DoFn `{}`", id.value(), decls.name),
+                    "`&mut TimerMap`".into(),
+                    "the method sets or clears the family's timers through it: take it by `&mut`",
                 ),
                 ParamKind::Context { kind, .. } => (
                     format!("the context of `{}` method `{}`", m.role.display(), m.ident),
-                    format!("&mut {}<..>", kind.name()),
+                    format!("`&mut {}<..>`", kind.name()),
+                    "the method outputs through it: take it by `&mut`",
                 ),
                 _ => continue,
             };
             cx.error_spanned_by(
                 &p.ty,
-                format!(
-                    "{what}, so its parameter must be `{wanted}`, not `{}`\nhelp: the method changes it in place: \
-                     take it by `&mut`",
-                    type_string(&p.ty)
-                ),
+                format!("{what}, so its parameter must be {wanted}, not `{}`\nhelp: {help}", type_string(&p.ty)),
             );
             p.rejected = true;
         }

@@ -32,9 +32,27 @@ impl Ctxt {
         self.errors.borrow_mut().as_mut().expect("Ctxt used after finish").push(err);
     }
 
-    /// Every error, as `compile_error!` invocations.
+    /// Every error, as `compile_error!` invocations, in source order (rustc shows them in the order they
+    /// are emitted). Errors in another file than the first keep their files' order of appearance.
     pub(crate) fn finish(self) -> TokenStream {
-        let errors = self.errors.borrow_mut().take().expect("Ctxt finished twice");
+        let mut errors = self.errors.borrow_mut().take().expect("Ctxt finished twice");
+        let mut files: Vec<String> = Vec::new();
+        let mut keyed: Vec<((usize, usize, usize), syn::Error)> = errors
+            .drain(..)
+            .map(|err| {
+                let span = err.span();
+                let file = span.file();
+                let rank = files.iter().position(|f| *f == file).unwrap_or_else(|| {
+                    files.push(file);
+                    files.len() - 1
+                });
+                let at = span.start();
+                ((rank, at.line, at.column), err)
+            })
+            .collect();
+        // (Stable: errors at one position keep the order in which they were found.)
+        keyed.sort_by_key(|(key, _)| *key);
+        let errors = keyed.into_iter().map(|(_, err)| err);
         let mut combined: Option<syn::Error> = None;
         for err in errors {
             match &mut combined {

@@ -505,6 +505,11 @@ impl<'a> Wiring<'a> {
                 let member = &self.decls.of(IdKind::State)[*i].member;
                 let tr = check_trait(&format!("state_{i}"));
                 let index = Literal::usize_unsuffixed(*i);
+                // (A `&Cell` parameter is checked as `&mut Cell` is, and the `&mut` coerces to it at the call.)
+                let ty = match ty {
+                    Type::Reference(r) if r.mutability.is_none() => &*r.elem,
+                    other => other,
+                };
                 checked(
                     ty,
                     quote!(#tr<<Self as ::dofn::__private::StateDecl<#index>>::Cell>),
@@ -544,10 +549,16 @@ impl<'a> Wiring<'a> {
                     Role::ProcessElement => quote!(<Self as ::dofn::DoFn>::key_of(__dofn_element)),
                     _ => quote!(__dofn_key),
                 };
-                // (The key type spanned like the parameter: on unkeyed input, where it cannot be named, the
-                // error points here, where the key is asked for.)
-                let (first, _) = span_range(ty);
-                let key_ty = quote_spanned!(first=> <Self as ::dofn::DoFn>::Key);
+                // (The key type spanned like the input type, as `type Key` is: on unkeyed input, where it cannot
+                // be named, rustc reports the one mistake once, at the input type.)
+                let key_ty = match (self.keyed, self.io) {
+                    (true, Some((i, _))) => {
+                        let (first, last) = span_range(i);
+                        let key = format_ident!("Key", span = last);
+                        quote_spanned!(first=> <Self as ::dofn::DoFn>::#key)
+                    }
+                    _ => quote!(<Self as ::dofn::DoFn>::Key),
+                };
                 checked(ty, quote!(#tr<'_, #key_ty>), key)
             }
             // (These are recognised by their type's name; the check says so if the type is another one.)
@@ -584,8 +595,11 @@ impl<'a> Wiring<'a> {
             let (id, ty) = (d.id.value(), &d.ty);
             out.push(define_check(
                 &check_trait(&format!("state_{i}")),
-                &format!("state `{id}` of DoFn `{name}` has type `{ty}`, so its parameter must be `&mut {ty}`"),
-                &format!("expected `&mut {ty}`"),
+                &format!(
+                    "state `{id}` of DoFn `{name}` has type `{ty}`, so its parameter must be `&mut {ty}` (or `&{ty}` \
+                     to only read it)"
+                ),
+                &format!("expected `{ty}`"),
                 quote!(<C>),
                 quote!(&'__dofn_ref mut C),
                 quote!(&'__dofn_ref mut Self),
@@ -607,7 +621,7 @@ impl<'a> Wiring<'a> {
                 out.push(define_check(
                     &tr,
                     &format!(
-                        "{noun} `{}` of DoFn `{name}` is a {noun}, so its parameter must be `&mut {handle}`",
+                        "`{}` is a {noun} of DoFn `{name}`, so its parameter must be `&mut {handle}`",
                         d.id.value()
                     ),
                     &format!("expected `&mut {handle}`"),
@@ -885,6 +899,9 @@ fn define_check_with(
         trait #tr #generics {
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output;
         }
+        // (`do_not_recommend`: rustc does not add "the trait is implemented for ..", pointing into the
+        // expansion, to the message that already names the expected type.)
+        #[diagnostic::do_not_recommend]
         impl #generics #tr #generics for #target {
             #[inline(always)]
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output {

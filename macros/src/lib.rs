@@ -20,6 +20,7 @@ mod expand_impl;
 mod expand_struct;
 mod fmt;
 mod recover;
+mod stray;
 mod suggest;
 mod symbol;
 mod wire;
@@ -68,7 +69,7 @@ use crate::ctxt::Ctxt;
 ///
 /// Parameters marked `#[state_id("id")] x: &mut Cell`, `#[timer_id("id")] t: &mut Timer` and
 /// `#[timer_family_id("id")] m: &mut TimerMap` get the cell, timer or family of the current key and window;
-/// any subset, in any order. Other parameters are recognised by their type, as listed. Methods take `&self`
+/// any subset, in any order. A method that only reads a cell may take it as `&Cell`. Other parameters are recognised by their type, as listed. Methods take `&self`
 /// or `&mut self`, and return `()` or `Result<(), E>` with `E` convertible to a boxed error (but for
 /// `#[allowed_timestamp_skew]`).
 ///
@@ -331,6 +332,45 @@ pub fn __dofn_impl(input: TokenStream) -> TokenStream {
     };
     let errors = cx.finish();
     quote!(#errors #out).into()
+}
+
+/// Defines the role attributes of a `#[dofn]` impl's methods as attribute macros, so that one written where the
+/// impl has no `#[dofn]` is reported as that, at the attribute (see `stray`).
+macro_rules! role_attributes {
+    ($($(#[$doc:meta])* $name:ident = $symbol:ident;)*) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// Read by the `#[dofn]` on the method's impl (see [`macro@dofn`]); anywhere else it is an error.
+            #[proc_macro_attribute]
+            pub fn $name(_args: TokenStream, item: TokenStream) -> TokenStream {
+                stray::expand(symbol::$symbol, item.into()).into()
+            }
+        )*
+    };
+}
+
+role_attributes! {
+    /// Marks the method a `#[dofn]` impl calls for each element.
+    process_element = PROCESS_ELEMENT;
+    /// Marks the method a `#[dofn]` impl calls when the timer with the given id fires: `#[on_timer("id")]`.
+    on_timer = ON_TIMER;
+    /// Marks the method a `#[dofn]` impl calls when a timer of the family with the given id fires:
+    /// `#[on_timer_family("id")]`.
+    on_timer_family = ON_TIMER_FAMILY;
+    /// Marks the method a `#[dofn]` impl calls when a window expires, before its state is cleared.
+    on_window_expiration = ON_WINDOW_EXPIRATION;
+    /// Marks the method a `#[dofn]` impl calls before each bundle.
+    start_bundle = START_BUNDLE;
+    /// Marks the method a `#[dofn]` impl calls after each bundle.
+    finish_bundle = FINISH_BUNDLE;
+    /// Marks the method a `#[dofn]` impl calls once per DoFn instance, before any other.
+    setup = SETUP;
+    /// Marks the method a `#[dofn]` impl calls once when the DoFn instance is discarded.
+    teardown = TEARDOWN;
+    /// Marks the method a `#[dofn]` impl calls once, when the DoFn is set up to run, for the allowed
+    /// timestamp skew of its outputs.
+    allowed_timestamp_skew = ALLOWED_TIMESTAMP_SKEW;
 }
 
 /// Makes `#[state_id]`, `#[timer_id]` and `#[timer_family_id]` inert on a struct that syn cannot parse, which

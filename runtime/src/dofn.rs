@@ -142,6 +142,9 @@ pub trait KeyedInput {
     fn key(&self) -> &Self::Key;
 }
 
+// `do_not_recommend`: for unkeyed input, rustc reports the trait's message without pointing here (its note
+// says what input is keyed).
+#[diagnostic::do_not_recommend]
 impl<K, V> KeyedInput for (K, V) {
     type Key = K;
     #[inline]
@@ -161,6 +164,8 @@ pub trait CallbackResult {
     fn into_result(self) -> Result<(), BoxError>;
 }
 
+// `do_not_recommend`: for another return type, rustc reports the trait's message without pointing here.
+#[diagnostic::do_not_recommend]
 impl CallbackResult for () {
     #[inline]
     fn into_result(self) -> Result<(), BoxError> {

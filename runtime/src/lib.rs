@@ -84,6 +84,13 @@ pub use crate::dofn::{CallbackResult, DoFn, KeyedInput};
 pub use crate::error::{BoxError, Error, TimerError};
 pub use crate::runner::Pipeline;
 pub use dofn_macros::dofn;
+// The role attributes of a `#[dofn]` impl's methods: `#[dofn]` consumes them, so that they expand only where
+// the impl has no `#[dofn]`, to say so.
+#[doc(hidden)]
+pub use dofn_macros::{
+    allowed_timestamp_skew, finish_bundle, on_timer, on_timer_family, on_window_expiration, process_element, setup,
+    start_bundle, teardown,
+};
 
 /// Everything a DoFn author usually needs, in one import: `use dofn::prelude::*;`.
 pub mod prelude {
@@ -102,6 +109,11 @@ pub mod prelude {
     pub use crate::timer::{EventTime, ProcessingTime, TimeDomain, Timer, TimerFamilySpec, TimerMap, TimerSpec};
     pub use crate::window::{Window, WindowFn, WindowingStrategy};
     pub use dofn_macros::dofn;
+    #[doc(hidden)]
+    pub use dofn_macros::{
+        allowed_timestamp_skew, finish_bundle, on_timer, on_timer_family, on_window_expiration, process_element, setup,
+        start_bundle, teardown,
+    };
 }
 
 /// Support for the code `#[dofn]` generates. Not a public API: it may change in any release.

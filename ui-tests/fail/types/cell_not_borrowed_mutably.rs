@@ -18,6 +18,7 @@ impl BatchedRpc {
         &self,
         _cx: &mut ProcessContext<(String, String), String>,
         #[state_id("buffer")] _buffer: Bag<String>,
+        // (Accepted: a method that only reads a cell may borrow it shared.)
         #[state_id("count")] _count: &Value<u32>,
         #[timer_id("expiry")] _expiry: &Timer,
     ) {

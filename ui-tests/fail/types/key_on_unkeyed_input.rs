@@ -1,5 +1,4 @@
-// A stateless DoFn that asks for the key needs keyed input too: the error says why (once on the input type,
-// and again on the `Key` parameter that asks for it).
+// A stateless DoFn that asks for the key needs keyed input too: the error says why, once, at the input type.
 use dofn::prelude::*;
 
 #[dofn]

@@ -22,6 +22,9 @@ impl BatchedRpc {
         #[state_id("count")] _count: &mut Value<u64>,
     ) {
     }
+
+    #[on_window_expiration]
+    fn expire(&self, _cx: &mut ExpirationContext<String>, #[state_id("count")] _count: &Value<i32>) {}
 }
 
 #[dofn]
