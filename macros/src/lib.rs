@@ -153,8 +153,8 @@ use crate::ctxt::Ctxt;
 /// without a callback, state in a bundle method, and so on.
 ///
 /// The impl must name the struct (not a type alias), and the struct's name must be in scope where the impl
-/// is (`use super::BatchedRpc;` brings both the type and the declarations). Put `#[dofn]` before `#[derive]`.
-/// One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
+/// is (`use super::BatchedRpc;` brings both the type and the declarations). `#[dofn]` and `#[derive]` may
+/// come in either order. One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
 /// ordinary ones (helpers the role methods call, say).
 ///
 /// `#[dofn]` runs before `#[cfg]` is evaluated, so it cannot tell which declarations, role methods and

@@ -1,10 +1,11 @@
 //! `#[cfg]` where `#[dofn]` does not wire anything: plain configuration fields, helper methods, and
-//! `#[cfg_attr]`s that add other attributes to role methods.
+//! `#[cfg_attr]`s that add other attributes to role methods. `Tally`'s `#[derive]` comes before `#[dofn]`;
+//! either order compiles.
 
 use dofn::prelude::*;
 
-#[dofn]
 #[derive(Clone, Default)]
+#[dofn]
 struct Tally {
     #[cfg(any())]
     verbose: bool,
