@@ -154,8 +154,8 @@ use crate::ctxt::Ctxt;
 ///
 /// The impl must name the struct (not a type alias), and the struct's name must be in scope where the impl
 /// is (`use super::BatchedRpc;` brings both the type and the declarations). `#[dofn]` and `#[derive]` may
-/// come in either order. One impl of the struct carries `#[dofn]` and all of its role methods; other impl blocks of the struct are
-/// ordinary ones (helpers the role methods call, say).
+/// come in either order. One impl of the struct carries `#[dofn]` and all of its role methods; other impl
+/// blocks of the struct are ordinary ones (helpers the role methods call, say).
 ///
 /// `#[dofn]` runs before `#[cfg]` is evaluated, so it cannot tell which declarations, role methods and
 /// parameters will be compiled: a `#[cfg]` on any of them is an error, and so is a `#[cfg_attr]` that would add
