@@ -452,12 +452,8 @@ enum Driver {
     /// A pipeline over a test stream: elements and the advance after them make one step, and timers set
     /// behind the watermark or clock fire at the end of every step.
     Pipeline,
-    /// The harness: each call is a step; only advances fire timers and expire windows.
-    ///
-    /// Decision: "fires at the next advance" (runner docs) is read per domain, as the harness's own docs on
-    /// a failed step put it: a watermark advance fires event-time timers (and expires windows), a clock
-    /// advance fires processing-time timers. A timer set behind the watermark waits for the next watermark
-    /// advance, even if the clock advances first.
+    /// The harness: each call is a step; only advances fire timers and expire windows. Either advance fires
+    /// the timers due in both domains ("every timer due fires, in either domain", in the harness's docs).
     Harness,
 }
 
@@ -539,7 +535,7 @@ impl Model {
                 (Driver::Pipeline, _) => m.step_end(advance),
                 (Driver::Harness, Ev::Clock(d)) => {
                     m.clock += d;
-                    m.fire_due(TimeDomain::ProcessingTime);
+                    m.fire_due();
                 }
                 (Driver::Harness, Ev::Watermark(t)) => m.advance_watermark(*t),
                 (Driver::Harness, Ev::Elements(_)) => unreachable!(),
@@ -558,34 +554,30 @@ impl Model {
     ///
     /// Decision: the contract orders a key and window's timers by time within a domain (event and processing
     /// times do not compare), and says that a step moves the clock and the watermark after its elements. The
-    /// model moves the clock first and fires the processing-time timers due (the watermark has not moved
-    /// yet: it is what a processing-time timer with no output timestamp sees), then moves the watermark and
-    /// fires the event-time timers due and expires windows. Each phase fires the timers its own callbacks set
-    /// behind the watermark or clock ("in the same advance if a callback set it"). A processing-time timer
-    /// that an event-time callback sets for the current clock fires at the end of the next step (dropped if
-    /// its window expires in this one), as the runner does; the contract's "in the same advance" says
-    /// otherwise, and the two `#[ignore]`d tests at the end of this file hold that reading.
+    /// model moves the clock first and fires what is due (the watermark has not moved yet: it is what a
+    /// processing-time timer with no output timestamp sees), then moves the watermark and fires what is due
+    /// again, and expires windows.
     fn step_end(&mut self, advance: &Ev) {
         if let Ev::Clock(d) = advance {
             self.clock += d;
         }
-        self.fire_due(TimeDomain::ProcessingTime);
+        self.fire_due();
         let to = if let Ev::Watermark(t) = advance { *t } else { self.watermark };
         self.advance_watermark(to);
     }
 
-    /// Moves the watermark to `to` (never back), fires the event-time timers due and expires the windows past
-    /// their GC time.
+    /// Moves the watermark to `to` (never back), fires the timers due and expires the windows past their GC
+    /// time.
     fn advance_watermark(&mut self, to: i64) {
         self.watermark = self.watermark.max(to);
-        self.fire_due(TimeDomain::EventTime);
+        self.fire_due();
         let expired: Vec<(K, Win)> =
             self.records.keys().copied().filter(|(_, w)| self.gc(*w) < self.watermark).collect();
         for (key, w) in expired {
-            // Every event-time timer is at or before the GC time, so all have fired by now; then the
-            // expiration callback sees the cells, and all is cleared (pending processing-time timers are
-            // dropped). Decision: "each key with state in the window" is read as Beam does it (a cleanup timer
-            // per element): every key that had an element in the window, whether or not it wrote a cell.
+            // Every timer due is at or before the GC time, so all have fired by now; then the expiration
+            // callback sees the cells, and all is cleared (pending processing-time timers are dropped).
+            // Decision: "each key with state in the window" is read as Beam does it (a cleanup timer per
+            // element): every key that had an element in the window, whether or not it wrote a cell.
             let rec = self.records.remove(&(key, w)).unwrap();
             self.counts.timers_dropped += rec.timers.len() as u64;
             self.counts.windows_expired += 1;
@@ -594,12 +586,15 @@ impl Model {
         }
     }
 
-    /// Fires every timer of `domain` that is due, in each key and window, in time order, including those
-    /// their callbacks set.
-    fn fire_due(&mut self, domain: TimeDomain) {
+    /// Fires every timer due in each key and window, including those their callbacks set ("in the same
+    /// advance if a callback set it"): within a domain in time order; a processing-time timer due (one a
+    /// callback set for the current clock) before the next event-time timer.
+    fn fire_due(&mut self) {
         let keys: Vec<(K, Win)> = self.records.keys().copied().collect();
         for kw in keys {
-            while let Some(name) = self.next_due(kw, domain) {
+            while let Some(name) =
+                self.next_due(kw, TimeDomain::ProcessingTime).or_else(|| self.next_due(kw, TimeDomain::EventTime))
+            {
                 self.fire(kw, name);
             }
         }
@@ -1050,8 +1045,6 @@ fn expired(bag: Vec<u32>) -> (Out, i64) {
 const FIXED: Config = Config { windows: Windows::Fixed(100), lateness: 0 };
 
 #[test]
-#[ignore = "the runner fires a processing-time timer that an event-time callback sets for the current clock at \
-            the end of the next step, not in the same advance as the contract says"]
 fn a_processing_time_timer_an_event_time_callback_sets_for_now_fires_in_the_same_advance() {
     // The watermark passes the "et" timer at 50; its callback sets "pt" for now (the clock is at 0, which has
     // reached it): it fires in the same advance, before the next element (id 2) is added to the bag.
@@ -1067,8 +1060,6 @@ fn a_processing_time_timer_an_event_time_callback_sets_for_now_fires_in_the_same
 }
 
 #[test]
-#[ignore = "the runner drops a processing-time timer that an event-time callback sets for the current clock in \
-            the step where the window expires, instead of firing it in the same advance, before the expiry"]
 fn a_processing_time_timer_an_event_time_callback_sets_for_now_fires_before_the_window_expires() {
     // At the end of the input the "et" timer fires at the window's end and sets "pt" for now: it fires before
     // the window expires, rather than being dropped with it.
@@ -1079,4 +1070,25 @@ fn a_processing_time_timer_an_event_time_callback_sets_for_now_fires_before_the_
         [fired("et", 99, vec![1], 1, 99), fired("pt", 0, vec![1], 0, 99), expired(vec![1])]
     );
     assert_eq!(counts.timers_dropped, 0);
+}
+
+#[test]
+fn an_event_time_timer_a_processing_time_callback_sets_behind_the_watermark_fires_in_the_same_clock_advance() {
+    // The element at 10 sets "pt" for clock 5 (output timestamp 10). The watermark moves to 50, then the clock
+    // to 5: "pt" fires, and its callback sets "et" for its own output timestamp (10), behind the watermark.
+    // "et" fires in the same clock advance of the harness, before the next element (id 2) is added.
+    let plan = Plan { timer: Name::Et, req: Req::Relative(0, Hold::Default), flush: false };
+    let timer = Some((Name::Pt, Req::Relative(5, Hold::Default)));
+    let first = Act { id: 1, add: true, bump: false, timer, plan: Some(plan), emit: false };
+    let next = Act { id: 2, add: true, bump: false, timer: None, plan: None, emit: false };
+    let events = vec![
+        Ev::Elements(vec![((1, first), 10)]),
+        Ev::Watermark(50),
+        Ev::Clock(5),
+        Ev::Elements(vec![((1, next), 20)]),
+    ];
+    let (got, _) = run_runner(&Script { config: FIXED, events }, Run::Harness).unwrap();
+    let fired =
+        |timer, firing, plans| (Out::Fired { key: 1, timer, firing, count: None, bag: vec![1], plans, now: 5 }, 10);
+    assert_eq!(got[&(1, (0, 100))], [fired("pt", 5, 1), fired("et", 10, 0), expired(vec![1, 2])]);
 }

@@ -195,8 +195,8 @@ impl<T> TestStream<T> {
 ///
 /// - The rest of the step is not done. Elements after the one that failed (and its copies in later sliding
 ///   windows) are not processed, nor counted: they are dropped. Timers and window expirations that were
-///   still due wait for the next advance of the watermark (event-time timers, expirations) or of the clock
-///   (processing-time timers), even one that leaves it where it is.
+///   still due wait for the next advance of the watermark or of the clock, even one that leaves it where it
+///   is.
 /// - `#[finish_bundle]` is not called, and the next step starts a new bundle with `#[start_bundle]`.
 /// - The step's outputs, main and tagged, are dropped; [`Metrics::outputs`] does not count them.
 /// - What was done before the failure stays done: the harness does not roll state back (Beam would retry
@@ -271,8 +271,9 @@ impl<F: DoFn> Harness<F> {
     }
 
     /// Advances the input watermark; returns the outputs of the timers that fired and windows that expired.
-    /// Timers set to a time the watermark had already passed fire too, even if the watermark stays where it
-    /// is. A watermark never moves back: an earlier one is an error ([`Error::Source`]).
+    /// Every timer due fires, in either domain: one set to a time the watermark or clock had already passed
+    /// (by an element, or by a callback of this advance) fires too, even if the watermark stays where it is.
+    /// A watermark never moves back: an earlier one is an error ([`Error::Source`]).
     pub fn advance_watermark_to(&mut self, watermark: Instant) -> Result<Vec<WindowedValue<F::Output>>, Error> {
         let watermark = scripted_watermark(HARNESS, self.executor.input_watermark(), watermark)?;
         self.step(|ex| ex.advance_watermark(watermark))
@@ -283,8 +284,9 @@ impl<F: DoFn> Harness<F> {
         self.advance_watermark_to(Instant::MAX)
     }
 
-    /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired. A negative
-    /// `by` is an error ([`Error::Source`]).
+    /// Advances the processing-time clock by `by`; returns the outputs of the timers that fired. As with the
+    /// watermark, every timer due fires, in either domain (an event-time timer a callback sets behind the
+    /// watermark, say). A negative `by` is an error ([`Error::Source`]).
     pub fn advance_processing_time(&mut self, by: Duration) -> Result<Vec<WindowedValue<F::Output>>, Error> {
         let to = scripted_clock(HARNESS, self.executor.processing_time(), by)?;
         self.step(|ex| ex.advance_processing_time(to))

@@ -597,14 +597,33 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         first
     }
 
-    /// Advances the input watermark to `watermark`: fires event-time timers before it in time order and
-    /// expires windows whose garbage-collection time is before it. A watermark never moves back; a timer set
-    /// since the last advance to a time the watermark had already passed fires now, even if the watermark
-    /// stays where it was.
+    /// Advances the input watermark to `watermark` and fires what is due ([`Executor::fire_due`]). A
+    /// watermark never moves back; a timer set since the last advance to a time the watermark had already
+    /// passed fires now, even if the watermark stays where it was.
     pub(crate) fn advance_watermark(&mut self, watermark: Instant) -> Result<(), Error> {
-        let watermark = watermark.max(self.input_watermark);
-        self.input_watermark = watermark;
+        self.input_watermark = watermark.max(self.input_watermark);
+        self.fire_due()
+    }
+
+    /// Advances the processing-time clock to `now` (never back) and fires what is due
+    /// ([`Executor::fire_due`]).
+    pub(crate) fn advance_processing_time(&mut self, now: Instant) -> Result<(), Error> {
+        self.processing_time = now.max(self.processing_time);
+        self.fire_due()
+    }
+
+    /// Fires every timer due at the current watermark and clock, and expires the windows whose
+    /// garbage-collection time the watermark has passed, until nothing is due: processing-time timers at or
+    /// before the clock first, then event-time timers before the watermark and window expiries, in time
+    /// order. A timer a callback sets behind the watermark or clock, in either domain, fires in the same
+    /// advance: before any later event-time timer, and before its window expires.
+    fn fire_due(&mut self) -> Result<(), Error> {
+        let (watermark, now) = (self.input_watermark, self.processing_time);
         loop {
+            if self.processing_timers.peek().is_some_and(|Reverse(e)| e.time <= now) {
+                self.fire_next(TimeDomain::ProcessingTime)?;
+                continue;
+            }
             let next_timer = self.event_timers.peek().map(|Reverse(e)| e.time).filter(|t| *t < watermark);
             let next_gc = self.gc_order.first().map(|(t, _)| *t).filter(|t| *t < watermark);
             match (next_timer, next_gc) {
@@ -616,22 +635,9 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                         self.expire_window(window)?;
                     }
                 }
-                (None, None) => break,
+                (None, None) => return Ok(()),
             }
         }
-        Ok(())
-    }
-
-    /// Advances the processing-time clock to `now`, firing processing-time timers at or before it in order.
-    pub(crate) fn advance_processing_time(&mut self, now: Instant) -> Result<(), Error> {
-        if now < self.processing_time {
-            return Ok(());
-        }
-        self.processing_time = now;
-        while self.processing_timers.peek().is_some_and(|Reverse(e)| e.time <= now) {
-            self.fire_next(TimeDomain::ProcessingTime)?;
-        }
-        Ok(())
     }
 
     /// The output watermark: [`Executor::held_watermark`], kept from moving back (a hold set behind it, by a
