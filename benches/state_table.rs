@@ -31,7 +31,7 @@ fn interleaved(keys: u64) -> u64 {
     let mut b: InMemoryBackend<u64, u64, ()> = InMemoryBackend::default();
     let mut sum = 0u64;
     for i in 0..N {
-        let (id, _) = b.get_or_create(&(i % keys), Window::GLOBAL);
+        let (id, _) = b.get_or_create(&(i % keys), Window::GLOBAL, Default::default);
         let record = b.get(id).expect("a live record");
         *record.state += 1;
         sum = sum.wrapping_add(*record.state);
@@ -47,7 +47,7 @@ fn two_pass(keys: u64) -> u64 {
     while i < N {
         let end = (i + 4096).min(N);
         ids.clear();
-        ids.extend((i..end).map(|j| b.get_or_create(&(j % keys), Window::GLOBAL).0));
+        ids.extend((i..end).map(|j| b.get_or_create(&(j % keys), Window::GLOBAL, Default::default).0));
         for &id in &ids {
             let record = b.get(id).expect("a live record");
             *record.state += 1;

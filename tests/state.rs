@@ -2,6 +2,7 @@
 
 use dofn::prelude::*;
 use dofn::testing::Harness;
+use std::collections::BTreeMap;
 
 fn ms(t: i64) -> Instant {
     Instant::from_millis(t)
@@ -190,4 +191,94 @@ fn iterating_cells_gives_the_same_outputs_in_every_run() {
     let theirs =
         stdout.lines().find_map(|l| l.strip_prefix("vocabulary outputs: ")).expect("the other run prints its outputs");
     assert_eq!(theirs, outputs.join(" "), "a run in another process");
+}
+
+/// The sum of the inputs, each scaled by a factor chosen when the DoFn is built (no `Default`).
+#[derive(Clone)]
+struct ScaledSum {
+    factor: u64,
+}
+
+impl CombineFn for ScaledSum {
+    type Input = u64;
+    type Accum = u64;
+    type Output = u64;
+    fn create_accumulator(&self) -> u64 {
+        0
+    }
+    fn add_input(&self, acc: &mut u64, input: u64) {
+        *acc += input * self.factor;
+    }
+    fn merge_accumulators(&self, accs: impl IntoIterator<Item = u64>) -> u64 {
+        accs.into_iter().sum()
+    }
+    fn extract_output(&self, acc: &u64) -> u64 {
+        *acc
+    }
+}
+
+/// Two configured `Combining` cells: their functions come from the specs the DoFn was built with.
+#[dofn]
+#[derive(Clone)]
+struct TwoScales {
+    #[state_id("small")]
+    small: StateSpec<Combining<ScaledSum>>,
+    #[state_id("large")]
+    large: StateSpec<Combining<ScaledSum>>,
+}
+
+#[dofn]
+impl TwoScales {
+    #[process_element]
+    fn process(
+        &self,
+        cx: &mut ProcessContext<(u32, u64), (u32, u64, u64)>,
+        #[state_id("small")] small: &mut Combining<ScaledSum>,
+        #[state_id("large")] large: &mut Combining<ScaledSum>,
+    ) {
+        small.add(*cx.value());
+        large.add(*cx.value());
+        cx.output((*cx.key(), small.read(), large.read()));
+    }
+}
+
+#[test]
+fn a_configured_combine_fn_reaches_every_cell_on_every_worker() {
+    let dofn = TwoScales {
+        small: StateSpec::combining(ScaledSum { factor: 2 }),
+        large: StateSpec::combining(ScaledSum { factor: 1000 }),
+    };
+    // Keys 0..8, values 1, 2, 3 per key, in windows of 10 ms: the second window starts over with new cells.
+    let input: Vec<TimestampedValue<(u32, u64)>> =
+        (0..48).map(|i| TimestampedValue::new((i % 8, u64::from(i / 8 % 3 + 1)), ms(i64::from(i / 24 * 10)))).collect();
+    for workers in [1, 3] {
+        let result = Pipeline::from_timestamped(input.clone())
+            .window_into(WindowFn::fixed(Duration::from_millis(10)))
+            .with_workers(workers)
+            .apply(dofn.clone())
+            .run()
+            .unwrap();
+        // Each key and window sees 1, 2, 3 in that order: running sums 1, 3, 6, scaled by each cell's own
+        // factor.
+        let mut per_key_and_window: BTreeMap<(u32, Instant), Vec<(u64, u64)>> = BTreeMap::new();
+        for v in result.outputs().iter() {
+            let (key, small, large) = v.value;
+            per_key_and_window.entry((key, v.window.start())).or_default().push((small, large));
+        }
+        assert_eq!(per_key_and_window.len(), 16, "{workers} workers");
+        for (at, sums) in per_key_and_window {
+            assert_eq!(sums, [(2, 1000), (6, 3000), (12, 6000)], "{workers} workers, key and window {at:?}");
+        }
+    }
+}
+
+#[test]
+fn a_configured_spec_makes_its_cells_with_the_function() {
+    let spec = StateSpec::combining(ScaledSum { factor: 3 });
+    let mut cell = spec.new_cell();
+    cell.add(5);
+    assert_eq!(cell.read(), 15);
+    assert_eq!(format!("{spec:?}"), "StateSpec<Combining>(configured)");
+    let default_spec: StateSpec<Combining<Sum<u64>>> = StateSpec::new();
+    assert_eq!(format!("{default_spec:?}"), "StateSpec<Combining>");
 }

@@ -67,6 +67,8 @@ pub(crate) fn placeholder(name: &syn::Ident, header: &ItemImpl, io: Option<(&Typ
 
                 const NAME: &'static str = #name;
 
+                fn new_state(&self) -> Self::State {}
+
                 fn key_of(_: &Self::Input) -> &Self::Key {
                     &()
                 }
@@ -260,6 +262,11 @@ impl<'a> Wiring<'a> {
                 const TIMER_FAMILIES: &'static [::dofn::__private::TimerInfo] =
                     <Self as ::dofn::__private::Declared>::TIMER_FAMILIES;
                 const HAS_WINDOW_EXPIRATION: bool = #has_expiration;
+
+                #[inline]
+                fn new_state(&self) -> Self::State {
+                    <Self as ::dofn::__private::Declared>::new_state(self)
+                }
 
                 #key_of_fn
 

@@ -79,8 +79,14 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
     });
 
     let record = format_ident!("__dofn_State_{}", name);
-    let (record_def, state_ty) = if states.is_empty() {
-        (TokenStream::new(), quote!(()))
+    let (record_def, state_ty, new_state) = if states.is_empty() {
+        (
+            TokenStream::new(),
+            quote!(()),
+            quote!(
+                fn new_state(&self) -> Self::State {}
+            ),
+        )
     } else {
         let members: Vec<_> = states.iter().map(|d| &d.member).collect();
         let cells: Vec<_> = states.iter().map(|d| &d.inner).collect();
@@ -100,17 +106,6 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #record_impl_g ::core::default::Default for #record #ty_g #record_where {
-                #[inline]
-                fn default() -> Self {
-                    #record {
-                        #(#members: ::core::default::Default::default(),)*
-                        #marker_init
-                    }
-                }
-            }
-
-            #[automatically_derived]
             impl #record_impl_g ::dofn::__private::StateRecord for #record #ty_g #record_where {
                 const IDS: &'static [&'static str] = &[#(#ids),*];
 
@@ -125,7 +120,17 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
                 }
             }
         };
-        (def, quote!(#record #ty_g))
+        let spec_fields = states.iter().map(|d| &d.field);
+        let new_state = quote! {
+            #[inline]
+            fn new_state(&self) -> Self::State {
+                #record {
+                    #(#members: ::dofn::state::StateSpec::new_cell(&self.#spec_fields),)*
+                    #marker_init
+                }
+            }
+        };
+        (def, quote!(#record #ty_g), new_state)
     };
 
     let infos = |decls: &[&crate::ast::Decl]| {
@@ -179,6 +184,8 @@ pub(crate) fn expand(s: &DofnStruct) -> TokenStream {
             fn specs(&self) {
                 #(let _ = &self.#fields;)*
             }
+
+            #new_state
         }
 
         #(#state_decls)*

@@ -51,6 +51,9 @@ pub trait DoFn: Clone + Send + 'static {
         Duration::ZERO
     }
 
+    /// A new state record for a key and window, each cell made by its spec.
+    fn new_state(&self) -> Self::State;
+
     /// The key of an input element (for a stateless DoFn, `&()`).
     fn key_of(input: &Self::Input) -> &Self::Key;
 

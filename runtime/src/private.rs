@@ -12,7 +12,7 @@ use crate::timer::{TimerInfo, TimerRecord};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a DoFn struct: its struct has no `#[dofn]`",
     label = "the impl's `#[dofn]` needs the struct's declarations",
-    note = "put `#[dofn]` on the struct too, before its `#[derive]`s"
+    note = "put `#[dofn]` on the struct too"
 )]
 pub trait DofnStruct {}
 
@@ -34,6 +34,9 @@ pub trait Declared {
     /// Reads the spec fields, so that rustc does not report them as never read: they are declarations, and
     /// the wiring only uses their types.
     fn specs(&self);
+
+    /// A new state record, each cell made by its spec ([`StateSpec::new_cell`](crate::state::StateSpec::new_cell)).
+    fn new_state(&self) -> Self::State;
 }
 
 /// The declared type of state cell number `I` (in declaration order): `Cell` in `StateSpec<Cell>`, whether or

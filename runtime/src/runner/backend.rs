@@ -34,9 +34,9 @@ pub struct RecordMut<'a, K, S, T> {
 
 /// Storage for the records of one DoFn: per (key, window), its state cells `S` and timers `T`.
 pub trait StateBackend<K, S, T>: Send {
-    /// The id of (key, window)'s record, creating an empty one (`S::default()`, `T::default()`) if there is
-    /// none; the flag says whether it was created.
-    fn get_or_create(&mut self, key: &K, window: Window) -> (RecordId, bool);
+    /// The id of (key, window)'s record, creating one (state `new_state()`, timers `T::default()`) if there
+    /// is none; the flag says whether it was created.
+    fn get_or_create(&mut self, key: &K, window: Window, new_state: impl FnOnce() -> S) -> (RecordId, bool);
     /// The record with this id, if it is still live.
     fn get(&mut self, id: RecordId) -> Option<RecordMut<'_, K, S, T>>;
     /// Removes the record with this id and returns its parts.
@@ -115,11 +115,9 @@ impl<K, S, T> Default for InMemoryBackend<K, S, T> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBackend<K, S, T>
-    for InMemoryBackend<K, S, T>
-{
+impl<K: Hash + Eq + Clone + Send, S: Send, T: Default + Send> StateBackend<K, S, T> for InMemoryBackend<K, S, T> {
     #[inline]
-    fn get_or_create(&mut self, key: &K, window: Window) -> (RecordId, bool) {
+    fn get_or_create(&mut self, key: &K, window: Window, new_state: impl FnOnce() -> S) -> (RecordId, bool) {
         let hash = self.hasher.hash_one((key, &window));
         let slots = &self.slots;
         let found = self
@@ -128,7 +126,7 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
         if let Some(index) = found {
             return (RecordId { index, generation: self.slots[index as usize].generation }, false);
         }
-        (self.create(key, window, hash), true)
+        (self.create(key, window, hash, new_state), true)
     }
 
     #[inline]
@@ -182,7 +180,7 @@ impl<K: Hash + Eq + Clone + Send, S: Default + Send, T: Default + Send> StateBac
     }
 }
 
-impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
+impl<K: Hash + Eq + Clone, S, T: Default> InMemoryBackend<K, S, T> {
     /// Takes the entry of a live record out of its slot, making the id stale and the slot free; the index
     /// still points at the slot.
     fn take(&mut self, id: RecordId) -> Option<Entry<K, S, T>> {
@@ -203,8 +201,8 @@ impl<K: Hash + Eq + Clone, S: Default, T: Default> InMemoryBackend<K, S, T> {
     }
 
     #[cold]
-    fn create(&mut self, key: &K, window: Window, hash: u64) -> RecordId {
-        let entry = Entry { key: key.clone(), window, state: S::default(), timers: T::default() };
+    fn create(&mut self, key: &K, window: Window, hash: u64, new_state: impl FnOnce() -> S) -> RecordId {
+        let entry = Entry { key: key.clone(), window, state: new_state(), timers: T::default() };
         let index = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize].entry = Some(entry);
@@ -229,17 +227,17 @@ mod tests {
     fn records_are_found_by_key_and_window_and_ids_go_stale_on_removal() {
         let mut b: InMemoryBackend<String, u32, ()> = InMemoryBackend::default();
         let w2 = Window::new(Instant::from_millis(0), Instant::from_millis(10));
-        let (a, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL);
+        let (a, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL, Default::default);
         assert!(created);
         *b.get(a).unwrap().state = 7;
-        let (a2, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL);
+        let (a2, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL, Default::default);
         assert_eq!((a2, created), (a, false));
-        let (aw, _) = b.get_or_create(&"a".to_string(), w2);
+        let (aw, _) = b.get_or_create(&"a".to_string(), w2, Default::default);
         assert_ne!(aw, a);
         assert_eq!(b.len(), 2);
         assert_eq!(b.remove(a).map(|(k, _, s, _)| (k, s)), Some(("a".to_string(), 7)));
         assert!(b.get(a).is_none());
-        let (again, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL);
+        let (again, created) = b.get_or_create(&"a".to_string(), Window::GLOBAL, Default::default);
         assert!(created);
         assert_ne!(again, a, "a reused slot gets a new generation");
         assert_eq!(*b.get(again).unwrap().state, 0);
@@ -249,15 +247,16 @@ mod tests {
     fn lookups_are_announced_once_the_table_is_big_and_announcing_changes_nothing() {
         let mut b: InMemoryBackend<u64, u64, ()> = InMemoryBackend::default();
         let keys = PREFETCH_FROM as u64;
-        let ids: Vec<RecordId> = (0..keys - 1).map(|k| b.get_or_create(&k, Window::GLOBAL).0).collect();
+        let ids: Vec<RecordId> =
+            (0..keys - 1).map(|k| b.get_or_create(&k, Window::GLOBAL, Default::default).0).collect();
         assert_eq!(b.prefetch_distance(), 0, "a table that fits the caches is looked up unannounced");
-        b.get_or_create(&(keys - 1), Window::GLOBAL);
+        b.get_or_create(&(keys - 1), Window::GLOBAL, Default::default);
         assert_eq!(b.prefetch_distance(), PREFETCH_DISTANCE);
         for (k, &id) in ids.iter().enumerate() {
             let k = k as u64;
             b.prefetch(&k, Window::GLOBAL);
             b.prefetch(&(k + keys), Window::GLOBAL);
-            assert_eq!(b.get_or_create(&k, Window::GLOBAL), (id, false), "key {k}");
+            assert_eq!(b.get_or_create(&k, Window::GLOBAL, Default::default), (id, false), "key {k}");
         }
         assert_eq!(b.len(), PREFETCH_FROM, "announcing a key creates no record");
     }
@@ -268,12 +267,12 @@ mod tests {
         let mut b: InMemoryBackend<u32, u32, ()> = InMemoryBackend::default();
         let end = Instant::from_millis(10);
         let windows = [Window::new(Instant::from_millis(0), end), Window::new(Instant::from_millis(5), end)];
-        let ids: Vec<RecordId> = windows.iter().map(|&w| b.get_or_create(&1, w).0).collect();
+        let ids: Vec<RecordId> = windows.iter().map(|&w| b.get_or_create(&1, w, Default::default).0).collect();
         assert_ne!(ids[0], ids[1]);
         *b.get(ids[1]).unwrap().state = 5;
-        assert_eq!(b.get_or_create(&1, windows[1]), (ids[1], false));
+        assert_eq!(b.get_or_create(&1, windows[1], Default::default), (ids[1], false));
         assert_eq!(b.remove(ids[0]).map(|(_, w, s, _)| (w, s)), Some((windows[0], 0)));
-        assert_eq!(b.get_or_create(&1, windows[1]), (ids[1], false));
+        assert_eq!(b.get_or_create(&1, windows[1], Default::default), (ids[1], false));
         assert_eq!(*b.get(ids[1]).unwrap().state, 5);
     }
 
@@ -281,7 +280,8 @@ mod tests {
     fn many_records_go_at_once_by_either_path_and_the_rest_stay() {
         for (records, gone) in [(1000u32, 10usize), (1000, 400)] {
             let mut b: InMemoryBackend<u32, u32, ()> = InMemoryBackend::default();
-            let ids: Vec<RecordId> = (0..records).map(|k| b.get_or_create(&k, Window::GLOBAL).0).collect();
+            let ids: Vec<RecordId> =
+                (0..records).map(|k| b.get_or_create(&k, Window::GLOBAL, Default::default).0).collect();
             for (k, &id) in ids.iter().enumerate() {
                 *b.get(id).unwrap().state = k as u32 * 10;
             }
@@ -297,7 +297,7 @@ mod tests {
             for (k, &id) in ids.iter().enumerate() {
                 let gone_now = (k % 2 == 0 && k / 2 < gone) || k == 1;
                 assert_eq!(b.get(id).is_none(), gone_now, "record {k}");
-                let (again, created) = b.get_or_create(&(k as u32), Window::GLOBAL);
+                let (again, created) = b.get_or_create(&(k as u32), Window::GLOBAL, Default::default);
                 assert_eq!(created, gone_now, "record {k} is found by key unless removed");
                 assert_eq!(again == id, !gone_now);
             }

@@ -116,6 +116,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
         check_applicable::<F>(&strategy)?;
         Ok(Executor {
             skew: dofn.allowed_timestamp_skew(),
+            no_state: dofn.new_state(),
             dofn,
             strategy,
             stateful,
@@ -131,7 +132,6 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             seq: 0,
             input_watermark: Instant::MIN,
             processing_time: Instant::EPOCH,
-            no_state: F::State::default(),
             no_timers: F::Timers::default(),
             out: Outputs::default(),
             metrics: Metrics::default(),
@@ -520,7 +520,8 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     /// Finds or creates the record of (key, window).
     #[inline]
     fn record_for(&mut self, key: &F::Key, window: Window) -> RecordId {
-        let (rec, created) = self.backend.get_or_create(key, window);
+        let dofn = &self.dofn;
+        let (rec, created) = self.backend.get_or_create(key, window, || dofn.new_state());
         if created {
             let strategy = &self.strategy;
             let gc_order = &mut self.gc_order;

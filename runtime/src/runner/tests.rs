@@ -38,6 +38,10 @@ impl DoFn for Summer {
     const NAME: &'static str = "Summer";
     const TIMERS: &'static [TimerInfo] = &[TimerInfo { id: "end", domain: TimeDomain::EventTime }];
 
+    fn new_state(&self) -> SumState {
+        SumState::default()
+    }
+
     fn key_of(input: &(u32, u64)) -> &u32 {
         &input.0
     }
@@ -147,6 +151,8 @@ impl DoFn for FarReminder {
     type Timers = TimerTable<1, 0>;
     const NAME: &'static str = "FarReminder";
     const TIMERS: &'static [TimerInfo] = &[TimerInfo { id: "far", domain: TimeDomain::ProcessingTime }];
+
+    fn new_state(&self) {}
 
     fn key_of(input: &(u32, u64)) -> &u32 {
         &input.0

@@ -98,9 +98,9 @@ pub struct Combining<F: CombineFn> {
 }
 
 impl<F: CombineFn> Combining<F> {
-    /// An empty cell combining with `combine_fn`, for use outside a DoFn. A DoFn's cells are made with the
-    /// function's [`Default`] (one per key and window, when first used): give a function its parameters
-    /// through its type (a const generic, say) to use it in a DoFn.
+    /// An empty cell combining with `combine_fn`. A DoFn's cells are made by their spec, one per key and
+    /// window: with the function's [`Default`] ([`StateSpec::new`](super::StateSpec::new)), or with a copy of
+    /// a configured function ([`StateSpec::combining`](super::StateSpec::combining)).
     #[inline]
     pub fn with_fn(combine_fn: F) -> Self {
         Combining { fn_: combine_fn, accum: None }
@@ -155,14 +155,17 @@ impl<F: CombineFn> Combining<F> {
     }
 }
 
-/// A combine function a DoFn's [`Combining`] cell can be made with: one with a [`Default`], which builds the
-/// function of every key and window's cell. Every `CombineFn + Default` has it.
+/// A combine function that an empty [`Combining`] cell can be made with by [`Default`] (by
+/// [`StateSpec::new`](super::StateSpec::new), say). Every `CombineFn + Default` has it; a function with
+/// parameters goes to [`StateSpec::combining`](super::StateSpec::combining) instead.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no `Default`, so a DoFn's `Combining<{Self}>` cell cannot be made",
+    message = "`{Self}` has no `Default`, so `Combining<{Self}>` cannot be made with `Default`",
     label = "`{Self}` has no `Default`",
-    note = "a DoFn's `Combining` cell builds its combine function with `Default`, for every key and window",
-    note = "a function with parameters (the `n` of a top-n, say) takes them through its type, as a const generic \
-            (`TopN<const N: usize>`): a derived `Default` would give every cell zero or empty parameters"
+    note = "a DoFn's `Combining` cell declared with `StateSpec::new()` or `Default` builds its combine function \
+            with `Default`, for every key and window",
+    note = "give a function with parameters (the `n` of a top-n, say) to the spec instead: \
+            `StateSpec::combining(TopN {{ n: 3 }})`; a derived `Default` would give every cell zero or empty \
+            parameters"
 )]
 pub trait DefaultCombineFn: CombineFn + Default {}
 
@@ -181,7 +184,7 @@ impl<F: DefaultCombineFn> Default for Combining<F> {
 
 impl<F> StateCell for Combining<F>
 where
-    F: DefaultCombineFn + Send + 'static,
+    F: CombineFn + Send + 'static,
     F::Accum: Send + 'static,
 {
     const KIND: &'static str = "Combining";

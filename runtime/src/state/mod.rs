@@ -34,7 +34,7 @@ mod set;
 mod value;
 
 use std::fmt;
-use std::marker::PhantomData;
+use std::sync::Arc;
 
 pub use bag::Bag;
 pub use combining::{CombineFn, Combining, Count, DefaultCombineFn, Max, Mean, MeanAccumulator, Min, Sum};
@@ -101,13 +101,13 @@ mod zero_or_one {
 
 /// A kind of state cell: what a `#[state_id]` field's [`StateSpec`] names.
 ///
-/// Every cell starts empty ([`Default`]), can be cleared, and serialises with serde.
+/// Every cell starts empty (made by its [`StateSpec`]), can be cleared, and serialises with serde.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a dofn state cell",
     label = "not a state cell",
     note = "state cells are `Value<T>`, `Bag<T>`, `Combining<F>`, `Map<K, V>`, `Set<T>`, `OrderedList<T>` and `Multimap<K, V>` from `dofn::state`"
 )]
-pub trait StateCell: Default + Send + 'static {
+pub trait StateCell: Send + 'static {
     /// The cell kind's name as users write it (`"Value"`, `"Bag"`, ...), for messages.
     const KIND: &'static str;
     /// Empties the cell.
@@ -118,8 +118,9 @@ pub trait StateCell: Default + Send + 'static {
 
 /// The declaration of a state cell of kind `C`: the type of a `#[state_id("..")]` field.
 ///
-/// It holds no data (the cells themselves live in the runner, one per key and window); build it with
-/// [`StateSpec::new`] or [`Default`].
+/// The cells themselves live in the runner, one per key and window, each made by the spec when the key and
+/// window first need one: empty, with [`Default`], for a spec built with [`StateSpec::new`] or [`Default`];
+/// with a configured combine function for one built with [`StateSpec::combining`].
 ///
 /// ```
 /// use dofn::state::{Bag, StateSpec};
@@ -128,39 +129,142 @@ pub trait StateCell: Default + Send + 'static {
 /// ```
 // No bound on the struct itself: `#[dofn]` reports a spec of a non-cell once, on the field's type, instead of
 // every impl the user derives reporting it again.
-pub struct StateSpec<C>(PhantomData<fn() -> C>);
+pub struct StateSpec<C>(Make<C>);
 
-impl<C: StateCell> StateSpec<C> {
-    /// The declaration (it carries no data).
+/// How a spec makes its cells.
+enum Make<C> {
+    /// `C::default`.
+    Default(fn() -> C),
+    /// A closure that holds what it makes the cells with (a combine function).
+    With(Arc<dyn Fn() -> C + Send + Sync>),
+}
+
+impl<C: Default> StateSpec<C> {
+    /// The declaration of a cell that starts empty, made with [`Default`].
     pub const fn new() -> Self {
-        StateSpec(PhantomData)
+        StateSpec(Make::Default(C::default))
     }
 }
 
-// Unbounded, like `Clone`: a user's `#[derive(Default)]` does not repeat `#[dofn]`'s error for a non-cell.
-impl<C> Default for StateSpec<C> {
+impl<F> StateSpec<Combining<F>>
+where
+    F: CombineFn + Clone + Send + Sync + 'static,
+{
+    /// The declaration of a [`Combining`] cell whose every key and window combines with a copy of
+    /// `combine_fn` (Beam's `StateSpecs.combining(combineFn)`): a function with parameters, chosen when the
+    /// DoFn is built. The function needs no [`Default`]; each cell holds its own copy, so keep it cheap to
+    /// clone (an `Arc` around large parameters).
+    ///
+    /// ```
+    /// use dofn::prelude::*;
+    /// use dofn::state::CombineFn;
+    ///
+    /// /// The `n` largest inputs, largest first.
+    /// #[derive(Clone)]
+    /// struct Largest {
+    ///     n: usize,
+    /// }
+    ///
+    /// impl CombineFn for Largest {
+    ///     type Input = u64;
+    ///     type Accum = Vec<u64>;
+    ///     type Output = Vec<u64>;
+    ///     fn create_accumulator(&self) -> Vec<u64> {
+    ///         Vec::new()
+    ///     }
+    ///     fn add_input(&self, acc: &mut Vec<u64>, input: u64) {
+    ///         let at = acc.partition_point(|&x| x >= input);
+    ///         acc.insert(at, input);
+    ///         acc.truncate(self.n);
+    ///     }
+    ///     fn merge_accumulators(&self, accs: impl IntoIterator<Item = Vec<u64>>) -> Vec<u64> {
+    ///         let mut merged = Vec::new();
+    ///         for acc in accs {
+    ///             for x in acc {
+    ///                 self.add_input(&mut merged, x);
+    ///             }
+    ///         }
+    ///         merged
+    ///     }
+    ///     fn extract_output(&self, acc: &Vec<u64>) -> Vec<u64> {
+    ///         acc.clone()
+    ///     }
+    /// }
+    ///
+    /// #[dofn]
+    /// #[derive(Clone)]
+    /// struct TopScores {
+    ///     #[state_id("top")]
+    ///     top: StateSpec<Combining<Largest>>,
+    /// }
+    ///
+    /// #[dofn]
+    /// impl TopScores {
+    ///     #[process_element]
+    ///     fn process(
+    ///         &self,
+    ///         cx: &mut ProcessContext<(&'static str, u64), Vec<u64>>,
+    ///         #[state_id("top")] top: &mut Combining<Largest>,
+    ///     ) {
+    ///         top.add(*cx.value());
+    ///         cx.output(top.read());
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), dofn::Error> {
+    /// let top_two = TopScores { top: StateSpec::combining(Largest { n: 2 }) };
+    /// let scores = [3, 9, 7, 5].map(|score| (("ann", score), Instant::EPOCH));
+    /// let result = Pipeline::from_values(scores).apply(top_two).run()?;
+    /// let tops: Vec<&Vec<u64>> = result.values().collect();
+    /// assert_eq!(tops, [&vec![3], &vec![9, 3], &vec![9, 7], &vec![9, 7]]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn combining(combine_fn: F) -> Self {
+        StateSpec(Make::With(Arc::new(move || Combining::with_fn(combine_fn.clone()))))
+    }
+}
+
+impl<C> StateSpec<C> {
+    /// A new empty cell, as the runner makes one for a key and window.
+    pub fn new_cell(&self) -> C {
+        match &self.0 {
+            Make::Default(make) => make(),
+            Make::With(make) => make(),
+        }
+    }
+}
+
+// Bounded by `Default` alone, as `StateSpec::new`: a user's `#[derive(Default)]` does not repeat `#[dofn]`'s
+// error for a non-cell unless that type has no `Default` either.
+impl<C: Default> Default for StateSpec<C> {
     fn default() -> Self {
-        StateSpec(PhantomData)
+        StateSpec::new()
     }
 }
 
+// Unbounded: a spec is cloned with the DoFn, whatever its cells hold.
 impl<C> Clone for StateSpec<C> {
     fn clone(&self) -> Self {
-        *self
+        StateSpec(match &self.0 {
+            Make::Default(make) => Make::Default(*make),
+            Make::With(make) => Make::With(Arc::clone(make)),
+        })
     }
 }
-
-impl<C> Copy for StateSpec<C> {}
 
 impl<C: StateCell> fmt::Debug for StateSpec<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StateSpec<{}>", C::KIND)
+        match &self.0 {
+            Make::Default(_) => write!(f, "StateSpec<{}>", C::KIND),
+            Make::With(_) => write!(f, "StateSpec<{}>(configured)", C::KIND),
+        }
     }
 }
 
 /// All the cells of one DoFn for one key and window. `#[dofn]` generates the implementation: one field per
 /// `#[state_id]`, in declaration order.
-pub trait StateRecord: Default + Send + 'static {
+pub trait StateRecord: Send + 'static {
     /// The ids of the cells, in declaration order.
     const IDS: &'static [&'static str];
     /// Empties every cell.

@@ -1,5 +1,6 @@
-//! A `Combining` cell's combine function is built with `Default` for every key and window: one without
-//! `Default` (here, a top-n whose `n` is a field) is rejected with a note on passing parameters.
+//! A `Combining` cell declared with `StateSpec::new()` builds its combine function with `Default` for every
+//! key and window: one without `Default` (here, a top-n whose `n` is a field) is rejected there, with a note
+//! on giving the function to the spec (`StateSpec::combining`).
 
 use dofn::prelude::*;
 
@@ -52,4 +53,6 @@ impl Leaders {
     }
 }
 
-fn main() {}
+fn main() {
+    let _ = Leaders { top: StateSpec::new() };
+}
