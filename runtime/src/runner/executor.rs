@@ -1,8 +1,7 @@
 //! The engine of one DoFn on one thread: state and timers per key and window, the watermark, the clock.
 
 use hashbrown::HashMap;
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 
 use crate::context::{BundleContext, ExpirationContext, Outputs, ProcessContext, TimerContext, WindowedValue};
 use crate::dofn::DoFn;
@@ -15,38 +14,7 @@ use crate::window::{Window, WindowFn, WindowingStrategy};
 
 use super::backend::{InMemoryBackend, RecordId, StateBackend};
 use super::pipeline::{Assign, Step};
-
-/// A timer (or hold) queue entry. Ordered by time, then by the order entries were made: no two entries share
-/// a sequence number, so the other fields never decide (and the heap compares two fields, not five).
-#[derive(Clone, Copy, Debug)]
-struct Entry {
-    time: Instant,
-    seq: u64,
-    rec: RecordId,
-    timer: u32,
-    tag: u32,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
-    }
-}
-
-impl Eq for Entry {}
-
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Entry {
-    #[inline]
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.time, self.seq).cmp(&(other.time, other.seq))
-    }
-}
+use super::queue::{Entry, TimerQueue};
 
 /// The processing-time queue is swept ([`Executor::sweep_processing_timers`]) no sooner than at this length.
 const MIN_SWEEP: usize = 1024;
@@ -54,8 +22,8 @@ const MIN_SWEEP: usize = 1024;
 /// `Entry::tag` of a plain (non-family) timer.
 const PLAIN: u32 = u32::MAX;
 
-/// A min-heap of entries.
-type Queue = BinaryHeap<Reverse<Entry>>;
+/// The timer and hold queues.
+type Queue = TimerQueue;
 
 /// The default backend of a DoFn.
 pub(crate) type DefaultBackend<F> = InMemoryBackend<<F as DoFn>::Key, <F as DoFn>::State, <F as DoFn>::Timers>;
@@ -125,10 +93,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             backend,
             windows: HashMap::new(),
             gc_order: BTreeSet::new(),
-            event_timers: Queue::new(),
-            processing_timers: Queue::new(),
+            event_timers: Queue::default(),
+            processing_timers: Queue::default(),
             sweep_processing_at: MIN_SWEEP,
-            holds: Queue::new(),
+            holds: Queue::default(),
             seq: 0,
             input_watermark: Instant::MIN,
             processing_time: Instant::EPOCH,
@@ -621,11 +589,11 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     fn fire_due(&mut self) -> Result<(), Error> {
         let (watermark, now) = (self.input_watermark, self.processing_time);
         loop {
-            if self.processing_timers.peek().is_some_and(|Reverse(e)| e.time <= now) {
+            if self.processing_timers.peek().is_some_and(|e| e.time <= now) {
                 self.fire_next(TimeDomain::ProcessingTime)?;
                 continue;
             }
-            let next_timer = self.event_timers.peek().map(|Reverse(e)| e.time).filter(|t| *t < watermark);
+            let next_timer = self.event_timers.peek().map(|e| e.time).filter(|t| *t < watermark);
             let next_gc = self.gc_order.first().map(|(t, _)| *t).filter(|t| *t < watermark);
             match (next_timer, next_gc) {
                 // User timers at a window's GC time fire before it expires.
@@ -671,10 +639,10 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     fn held_by_timers(&mut self) -> Instant {
         // Every live hold is at or after the earliest queued entry (entries only ever trail their slot's hold):
         // if that entry is not before the input watermark, no hold holds the output watermark back.
-        if self.holds.peek().is_none_or(|Reverse(e)| e.time >= self.input_watermark) {
+        if self.holds.peek().is_none_or(|e| e.time >= self.input_watermark) {
             return self.input_watermark;
         }
-        while let Some(&Reverse(e)) = self.holds.peek() {
+        while let Some(&e) = self.holds.peek() {
             let Some(slot) = self.timer_slot(&e) else {
                 self.holds.pop();
                 continue;
@@ -691,7 +659,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
                     if let Some(slot) = self.timer_slot(&e) {
                         slot.hold_queued = Queued::at(hold, seq);
                     }
-                    self.holds.push(Reverse(Entry { time: hold, seq, ..e }));
+                    self.holds.push(Entry { time: hold, seq, ..e });
                 }
                 _ => {
                     self.holds.pop();
@@ -725,7 +693,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     fn fire_next(&mut self, domain: TimeDomain) -> Result<(), Error> {
         // The bundle starts before the entry leaves the queue: if starting fails, the timer is still due.
         self.ensure_started()?;
-        let Some(Reverse(e)) = self.timer_queue(domain).pop() else { return Ok(()) };
+        let Some(e) = self.timer_queue(domain).pop() else { return Ok(()) };
         let Some(slot) = self.timer_slot(&e) else { return Ok(()) };
         if slot.queued.get() != Some((e.time, e.seq)) {
             return Ok(()); // superseded by an earlier setting
@@ -738,7 +706,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
             if let Some(slot) = self.timer_slot(&e) {
                 slot.queued = Queued::at(firing, seq);
             }
-            self.timer_queue(domain).push(Reverse(Entry { time: firing, seq, ..e }));
+            self.timer_queue(domain).push(Entry { time: firing, seq, ..e });
             return Ok(());
         }
         let output = slot.output.take();
@@ -848,7 +816,7 @@ impl<F: DoFn, B: StateBackend<F::Key, F::State, F::Timers>> Executor<F, B> {
     #[inline(never)]
     fn sweep_processing_timers(&mut self) {
         let mut queue = std::mem::take(&mut self.processing_timers);
-        queue.retain(|Reverse(e)| self.timer_slot(e).is_some_and(|slot| slot.queued.get() == Some((e.time, e.seq))));
+        queue.retain(|e| self.timer_slot(e).is_some_and(|slot| slot.queued.get() == Some((e.time, e.seq))));
         self.sweep_processing_at = (2 * queue.len()).max(MIN_SWEEP);
         self.processing_timers = queue;
     }
@@ -933,7 +901,7 @@ impl Queues<'_> {
                     TimeDomain::EventTime => &mut *self.event,
                     TimeDomain::ProcessingTime => &mut *self.processing,
                 };
-                queue.push(Reverse(Entry { time: firing, seq, rec, timer, tag }));
+                queue.push(Entry { time: firing, seq, rec, timer, tag });
             }
             // An event-time timer holding at its own firing time, not before the input watermark, never holds
             // the output watermark back: the watermark passing that time fires it in the same advance.
@@ -945,7 +913,7 @@ impl Queues<'_> {
             {
                 let seq = next(self.seq);
                 slot.hold_queued = Queued::at(hold, seq);
-                self.holds.push(Reverse(Entry { time: hold, seq, rec, timer, tag }));
+                self.holds.push(Entry { time: hold, seq, rec, timer, tag });
             }
         }
         slot.error.is_some()

@@ -50,6 +50,7 @@ mod executor;
 mod index;
 mod outputs;
 mod pipeline;
+mod queue;
 mod sharded;
 mod split;
 
