@@ -12,13 +12,13 @@
 //! - An event-time timer fires once the input watermark is past its time; a processing-time timer once the
 //!   processing clock reaches it. For one key and window, timers fire in time order, including timers set by
 //!   a callback to a time before others already pending. Timers of one key and window due at the same time
-//!   fire in an order that depends only on the input (the same in every run, for any number of workers),
-//!   and is not otherwise specified: a DoFn that needs one order sets them to different times. A timer set to a time the watermark or clock has
-//!   already passed fires at the next advance, even one that leaves the watermark where it was: at the end
-//!   of the step in which an element set it, in the same advance if a callback set it (as in Beam), in
-//!   either domain. An advance fires the processing-time timers due first, then the event-time ones and
-//!   window expiries in time order; a processing-time timer that an event-time callback sets for the
-//!   current clock fires right after that callback, before its window can expire.
+//!   fire in an order that depends only on the input (the same in every run, for any number of workers), and
+//!   is not otherwise specified: a DoFn that needs one order sets them to different times. A timer set to a
+//!   time the watermark or clock has already passed fires at the next advance, even one that leaves the
+//!   watermark where it was: at the end of the step in which an element set it, in the same advance if a
+//!   callback set it (as in Beam), in either domain. An advance fires the processing-time timers due first,
+//!   then the event-time ones and window expiries in time order; a processing-time timer that an event-time
+//!   callback sets for the current clock fires right after that callback, before its window can expire.
 //! - A window expires when the input watermark passes its garbage-collection time (its max timestamp plus
 //!   the allowed lateness). Timers at or before that time fire first; then `#[on_window_expiration]` runs for
 //!   each key with state in the window, and every cell and timer of that key and window is cleared. Elements

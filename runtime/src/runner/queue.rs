@@ -4,7 +4,8 @@
 //! step. A binary heap of 100,000 such timers costs a sift through 17 levels of a 3 MB array for every timer
 //! taken, most of them cache misses. So the queue keeps a few *lanes* besides its heap: a lane holds entries
 //! of one time in the order they were pushed, and taking from it reads its front. An entry whose time has a
-//! lane is appended to it; one of another time claims an empty lane, or goes to the heap when none is free.
+//! lane is appended to it; one of another time claims a free lane if the two entries pushed just before it
+//! had its time too (a cluster), and otherwise goes to the heap, as it does when no lane is free.
 //! Every push carries a new, higher `seq` (the executor numbers them from one counter), so a lane is in `seq`
 //! order, and taking the least of the heap's top and the lanes' fronts gives the order a heap of all the
 //! entries would.
@@ -73,6 +74,9 @@ pub(crate) struct TimerQueue {
     active: usize,
     /// The time of the entry pushed last, and how many pushed just before it had that time too.
     last_time: Option<(Instant, u32)>,
+    /// The `seq` of the entry pushed last, to check that pushes come in `seq` order.
+    #[cfg(debug_assertions)]
+    last_seq: u64,
     len: usize,
     /// The lanes, out of line: a queue that never clusters reads only the fields above.
     lanes: Box<Lanes>,
@@ -98,6 +102,8 @@ impl Default for TimerQueue {
             heap: BinaryHeap::new(),
             active: 0,
             last_time: None,
+            #[cfg(debug_assertions)]
+            last_seq: 0,
             len: 0,
             lanes: Box::new(Lanes {
                 entries: Default::default(),
@@ -159,6 +165,11 @@ impl TimerQueue {
     /// time (a cluster, where a lane pays); otherwise it goes to the heap.
     #[inline]
     pub(crate) fn push(&mut self, e: Entry) {
+        #[cfg(debug_assertions)]
+        {
+            debug_assert!(e.seq > self.last_seq, "timer queue entries are pushed in seq order");
+            self.last_seq = e.seq;
+        }
         self.len += 1;
         let run = match self.last_time {
             Some((t, run)) if t == e.time => run.saturating_add(1),
@@ -301,6 +312,75 @@ mod tests {
                 check(&times, pop_every);
             }
         }
+    }
+
+    /// Random pushes (runs of one time, times at the ends of time), pops, peeks and retains against a sorted
+    /// list, with the lanes' bookkeeping checked after every operation.
+    #[test]
+    fn random_operations_agree_with_a_sorted_list() {
+        let mut rng = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let (mut full, mut seq) = (0, 0);
+        for round in 0..400 {
+            let distinct = [3, 9, 20, 60][round % 4];
+            let mut q = TimerQueue::default();
+            let mut model: Vec<(Instant, u64)> = Vec::new();
+            let mut time = Instant::from_millis(0);
+            for _ in 0..300 {
+                match next(20) {
+                    0..=11 => {
+                        // Mostly the time before again (runs); sometimes a new one, or an end of time.
+                        if next(3) == 0 {
+                            time = match next(16) {
+                                0 => Instant::MAX,
+                                1 => Instant::MIN,
+                                _ => Instant::from_millis(next(distinct) as i64),
+                            };
+                        }
+                        seq += 1;
+                        let mut e = entry(0, seq);
+                        e.time = time;
+                        q.push(e);
+                        model.push((time, seq));
+                    }
+                    12..=17 => {
+                        model.sort_unstable();
+                        let want = (!model.is_empty()).then(|| model.remove(0));
+                        assert_eq!(q.peek().map(|e| (e.time, e.seq)), want);
+                        assert_eq!(q.pop().map(|e| (e.time, e.seq)), want);
+                    }
+                    18 => {
+                        let drop = next(5);
+                        q.retain(|e| e.seq % 5 != drop);
+                        model.retain(|&(_, s)| s % 5 != drop);
+                    }
+                    _ => {}
+                }
+                let lanes = &q.lanes;
+                let in_use = lanes.entries.iter().filter(|lane| !lane.is_empty()).count();
+                assert_eq!((q.len(), q.active), (model.len(), in_use));
+                assert_eq!(q.len(), q.heap.len() + lanes.entries.iter().map(VecDeque::len).sum::<usize>());
+                for (i, lane) in lanes.entries.iter().enumerate() {
+                    let front = lane.front().map_or((Instant::MAX, u64::MAX), |f| (f.time, f.seq));
+                    assert_eq!((lanes.times[i], lanes.seqs[i]), front);
+                    assert!(lane.iter().all(|e| e.time == lanes.times[i] && e.time != Instant::MAX));
+                    assert!(lane.iter().zip(lane.iter().skip(1)).all(|(a, b)| a.seq < b.seq));
+                }
+                if in_use > 0 {
+                    assert!((0..LANES).all(|i| q.front(lanes.min_lane) <= q.front(i)));
+                }
+                full += usize::from(in_use == LANES);
+            }
+            model.sort_unstable();
+            let rest: Vec<(Instant, u64)> = std::iter::from_fn(|| q.pop()).map(|e| (e.time, e.seq)).collect();
+            assert_eq!(rest, model);
+        }
+        assert!(full > 0, "every lane in use at some point");
     }
 
     #[test]

@@ -155,6 +155,10 @@ where
     /// DoFn is built. The function needs no [`Default`]; each cell holds its own copy, so keep it cheap to
     /// clone (an `Arc` around large parameters).
     ///
+    /// The function is part of the declaration, not of the cell's contents: a serialised `Combining` holds
+    /// its accumulator alone, and deserialising one makes its function with [`Default`]. A store that keeps
+    /// cells serialised must give a cell read back the function of its spec.
+    ///
     /// ```
     /// use dofn::prelude::*;
     /// use dofn::state::CombineFn;
