@@ -464,10 +464,11 @@ fn check_passed_by_value(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     }
 }
 
-/// One method takes a cell, timer, family or context once: two `&mut` would alias.
+/// One method takes a cell, timer, family or context once: a `&mut` and another borrow of it would alias, and
+/// two shared borrows of a cell say nothing one does not.
 fn check_duplicate_params(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     for m in &mut imp.methods {
-        let mut first: HashMap<String, Span> = HashMap::new();
+        let mut first: HashMap<String, (Span, bool)> = HashMap::new();
         let method = m.ident.to_string();
         for p in &mut m.params {
             if p.rejected {
@@ -478,34 +479,43 @@ fn check_duplicate_params(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                 ParamKind::Context { kind, .. } => (format!("the `{}`", kind.name()), p.ty.span()),
                 _ => continue,
             };
+            let mutable = !matches!(&p.ty, Type::Reference(r) if r.mutability.is_none());
             match first.get(&key) {
-                Some(&at) => {
+                Some(&(at, first_mutable)) => {
+                    let why = if mutable || first_mutable {
+                        "a `&mut` borrow of it cannot alias another"
+                    } else {
+                        "one shared borrow reads all of it"
+                    };
                     duplicate(
                         cx,
                         span,
                         at,
-                        format!(
-                            "method `{method}` of DoFn `{}` takes {key} twice: two `&mut` borrows of it would alias",
-                            decls.name
-                        ),
+                        format!("method `{method}` of DoFn `{}` takes {key} twice: take it once ({why})", decls.name),
                         format!("method `{method}` first takes {key}"),
                     );
                     p.rejected = true;
                 }
                 None => {
-                    first.insert(key, span);
+                    first.insert(key, (span, mutable));
                 }
             }
         }
     }
 }
 
-/// Timers, families and contexts are taken by `&mut`; cells by `&mut`, or by `&` to only read them.
+/// Timers, families and contexts are taken by `&mut`; cells by `&mut`, or by `&` to only read them; each
+/// borrow for the call alone (no named lifetime but `'_`) and of the thing itself (not of a reference to it).
 fn check_borrowed_mutably(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
     for m in &mut imp.methods {
         for p in &mut m.params {
+            // `Some(mutable)` for a plain borrow, `None` for anything else.
             let reference = match &p.ty {
-                Type::Reference(r) => Some(r.mutability.is_some()),
+                Type::Reference(r)
+                    if r.lifetime.as_ref().is_none_or(|l| l.ident == "_") && !matches!(*r.elem, Type::Reference(_)) =>
+                {
+                    Some(r.mutability.is_some())
+                }
                 _ => None,
             };
             if p.rejected || reference == Some(true) {
@@ -518,7 +528,7 @@ fn check_borrowed_mutably(cx: &Ctxt, decls: &Declarations, imp: &mut DofnImpl) {
                     (
                         format!("state `{}` of DoFn `{}` has type `{ty}`", id.value(), decls.name),
                         format!("`&mut {ty}` (or `&{ty}` to only read it)"),
-                        "the runner keeps the cell between calls: the method borrows it",
+                        "the runner keeps the cell between calls and lends it to each call",
                     )
                 }
                 ParamKind::Id { kind: IdKind::Timer, id, .. } => (

@@ -25,7 +25,24 @@ impl BatchedRpc {
     }
 
     #[on_timer("expiry")]
-    fn on_expiry(&self, _cx: &mut TimerContext<String>) {}
+    fn on_expiry(
+        &self,
+        _cx: &mut TimerContext<String>,
+        // A borrow of a borrow, and a borrow for longer than the call.
+        #[state_id("buffer")] _buffer: &&Bag<String>,
+        #[state_id("count")] _count: &'static mut Value<u32>,
+    ) {
+    }
+
+    #[on_window_expiration]
+    fn expire(
+        &self,
+        _cx: &mut ExpirationContext<String>,
+        // (Accepted: `'_` names no lifetime.)
+        #[state_id("count")] _count: &'_ mut Value<u32>,
+        #[state_id("buffer")] _buffer: &'_ Bag<String>,
+    ) {
+    }
 }
 
 fn main() {}
