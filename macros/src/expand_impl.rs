@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::{ItemImpl, Type};
 
@@ -308,62 +308,99 @@ impl<'a> Wiring<'a> {
             let call = self.call(m);
             arms.push(quote!(#index => { #call }));
         }
-        Some(match kind {
-            IdKind::Family => quote! {
-                #[inline]
-                #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                fn on_timer_family(
-                    &mut self,
-                    __dofn_family: usize,
-                    __dofn_tag: &str,
-                    __dofn_cx: &mut ::dofn::TimerContext<'_, Self::Output>,
-                    __dofn_key: &Self::Key,
-                    __dofn_state: &mut Self::State,
-                    __dofn_timers: &mut Self::Timers,
-                    __dofn_env: &::dofn::__private::TimerEnv,
-                ) -> ::core::result::Result<(), ::dofn::BoxError> {
-                    match __dofn_family {
-                        #(#arms)*
-                        _ => ::core::result::Result::Ok(()),
-                    }
-                }
+        let (params, name, arg) = match kind {
+            IdKind::Family => {
+                (quote!(__dofn_family: usize, __dofn_tag: &str,), "on_timer_family", quote!(__dofn_family))
+            }
+            _ => (quote!(__dofn_timer: usize,), "on_timer", quote!(__dofn_timer)),
+        };
+        let key = self.key_param();
+        let head = self.keyed_signature(
+            name,
+            quote! {
+                &mut self,
+                #params
+                __dofn_cx: &mut ::dofn::TimerContext<'_, Self::Output>,
+                #key,
+                __dofn_state: &mut Self::State,
+                __dofn_timers: &mut Self::Timers,
+                __dofn_env: &::dofn::__private::TimerEnv,
             },
-            _ => quote! {
-                #[inline]
-                #[allow(unreachable_code, clippy::diverging_sub_expression)]
-                fn on_timer(
-                    &mut self,
-                    __dofn_timer: usize,
-                    __dofn_cx: &mut ::dofn::TimerContext<'_, Self::Output>,
-                    __dofn_key: &Self::Key,
-                    __dofn_state: &mut Self::State,
-                    __dofn_timers: &mut Self::Timers,
-                    __dofn_env: &::dofn::__private::TimerEnv,
-                ) -> ::core::result::Result<(), ::dofn::BoxError> {
-                    match __dofn_timer {
-                        #(#arms)*
-                        _ => ::core::result::Result::Ok(()),
-                    }
-                }
-            },
+        );
+        let body = self.keyed_body(quote! {
+            match #arg {
+                #(#arms)*
+                _ => ::core::result::Result::Ok(()),
+            }
+        });
+        Some(quote! {
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            #head #body
         })
+    }
+
+    /// The `__dofn_key: &Self::Key` parameter of a callback, its type located at the input type when the DoFn
+    /// is keyed (see [`Self::keyed_signature`]), its name with the expansion's hygiene, for the body.
+    fn key_param(&self) -> TokenStream {
+        match (self.keyed, self.io) {
+            (true, Some((i, _))) => {
+                let (first, last) = span_range(i);
+                let name = proc_macro2::Ident::new("__dofn_key", Span::call_site());
+                let key = format_ident!("Key", span = last);
+                quote_spanned!(first=> #name: &Self::#key)
+            }
+            _ => quote!(__dofn_key: &Self::Key),
+        }
+    }
+
+    /// `#[inline] fn name(params) -> Result<(), BoxError>` for a callback that takes the key. When the DoFn is
+    /// keyed, the signature, the key's type and the body's braces ([`Self::keyed_body`]) are located at the
+    /// input type: their well-formedness needs the input to be keyed, and rustc reports it at each of them, so
+    /// that an unkeyed input is reported at the input type, once, whichever methods make the key needed.
+    fn keyed_signature(&self, name: &str, params: TokenStream) -> TokenStream {
+        let (first, last) = self.keyed_span();
+        let name = proc_macro2::Ident::new(name, first);
+        let mut params = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, params);
+        params.set_span(first);
+        // (The signature's span runs from `fn` to the return type's last token: the input type's range.)
+        let close = quote_spanned!(last=> >);
+        quote_spanned!(first=> #[inline] fn #name #params -> ::core::result::Result<(), ::dofn::BoxError #close)
+    }
+
+    /// The first and last spans of the input type when the DoFn is keyed, for a keyed callback's signature and
+    /// body.
+    fn keyed_span(&self) -> (Span, Span) {
+        match (self.keyed, self.io) {
+            (true, Some((i, _))) => span_range(i),
+            _ => (Span::call_site(), Span::call_site()),
+        }
+    }
+
+    /// A keyed callback's body: `stmts` in braces located at the input type (see [`Self::keyed_signature`]).
+    fn keyed_body(&self, stmts: TokenStream) -> proc_macro2::Group {
+        let mut body = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, stmts);
+        body.set_span(self.keyed_span().0);
+        body
     }
 
     fn on_window_expiration(&mut self) -> Option<TokenStream> {
         self.io?;
         let m = self.wired(|r| matches!(r, Role::OnWindowExpiration)).next()?;
         let call = self.call(m);
-        Some(quote! {
-            #[inline]
-            #[allow(unreachable_code, clippy::diverging_sub_expression)]
-            fn on_window_expiration(
+        let key = self.key_param();
+        let head = self.keyed_signature(
+            "on_window_expiration",
+            quote! {
                 &mut self,
                 __dofn_cx: &mut ::dofn::ExpirationContext<'_, Self::Output>,
-                __dofn_key: &Self::Key,
+                #key,
                 __dofn_state: &mut Self::State,
-            ) -> ::core::result::Result<(), ::dofn::BoxError> {
-                #call
-            }
+            },
+        );
+        let body = self.keyed_body(call);
+        Some(quote! {
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            #head #body
         })
     }
 
