@@ -937,16 +937,39 @@ fn define_check_with(
     target: TokenStream,
     build: TokenStream,
 ) -> TokenStream {
+    // The impl is for every type that is `target` (`Same<target>`), not for `target` itself, and
+    // `do_not_recommend`: rustc then adds neither "the trait is implemented for ..", pointing into the expansion,
+    // nor "but trait `..<u64>` is implemented for it" to the message, which already names the expected type.
+    let mut impl_generics: syn::Generics = syn::parse2(generics.clone()).expect("the check's generics parse");
+    // (The bounds the impl's self type implied: every type parameter outlives every lifetime parameter.)
+    let lifetimes: Vec<syn::Lifetime> = impl_generics.lifetimes().map(|l| l.lifetime.clone()).collect();
+    let types: Vec<syn::Ident> = impl_generics.type_params().map(|t| t.ident.clone()).collect();
+    let where_clause = impl_generics.make_where_clause();
+    for t in &types {
+        for l in &lifetimes {
+            where_clause.predicates.push(syn::parse_quote!(#t: #l));
+        }
+    }
+    where_clause.predicates.push(syn::parse_quote!(__DofnT: ::dofn::__private::Same<#target>));
+    impl_generics.params.push(syn::parse_quote!(__DofnT));
+    let (impl_params, _, where_clause) = impl_generics.split_for_impl();
+    // How the impl makes its output from `build`, through `Same`.
+    let same = quote!(<__DofnT as ::dofn::__private::Same<#target>>);
+    let build = match (from.to_string().as_str(), output.to_string().as_str()) {
+        ("Self", _) => quote!(#same::into_same(#build)),
+        (_, "Self") => quote!(#same::same(#build)),
+        (_, "& '__dofn_ref mut Self") => quote!(#same::same_mut(#build)),
+        (_, "& '__dofn_ref Self") => quote!(#same::same_ref(#build)),
+        (_, other) => unreachable!("a check's output is `Self` or a borrow of it, not `{other}`"),
+    };
     quote! {
         #[diagnostic::on_unimplemented(#diagnostic)]
         #[allow(non_camel_case_types)]
         trait #tr #generics {
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output;
         }
-        // (`do_not_recommend`: rustc does not add "the trait is implemented for ..", pointing into the
-        // expansion, to the message that already names the expected type.)
         #[diagnostic::do_not_recommend]
-        impl #generics #tr #generics for #target {
+        impl #impl_params #tr #generics for __DofnT #where_clause {
             #[inline(always)]
             fn __dofn_from<'__dofn_ref>(value: #from) -> #output {
                 #build

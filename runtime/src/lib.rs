@@ -121,7 +121,7 @@ pub mod prelude {
 pub mod __private {
     pub use crate::context::Outputs;
     pub use crate::dofn::{CallbackResult, KeyedInput};
-    pub use crate::private::{Declared, DofnStruct, StateDecl};
+    pub use crate::private::{Declared, DofnStruct, Same, StateDecl};
     pub use crate::state::{StateCell, StateRecord};
     pub use crate::timer::{TimerEnv, TimerFamily, TimerInfo, TimerRecord, TimerSlot, TimerTable};
     pub use dofn_macros::{__DofnAttributes, __dofn_impl};

@@ -45,3 +45,51 @@ pub trait StateDecl<const I: usize> {
     /// The cell type.
     type Cell;
 }
+
+/// `T: Same<U>` holds only where `T` is `U`: the generated parameter checks implement their trait for every
+/// type that is the expected one, instead of for the expected type itself, so that rustc, when the check
+/// fails, does not point into the expansion at an impl "for a similar type".
+pub trait Same<U: ?Sized> {
+    /// `value`, as `Self`.
+    fn same(value: U) -> Self
+    where
+        U: Sized,
+        Self: Sized;
+    /// `value`, as `&mut Self`.
+    fn same_mut(value: &mut U) -> &mut Self;
+    /// `value`, as `&Self`.
+    fn same_ref(value: &U) -> &Self;
+    /// `self`, as `U`.
+    fn into_same(self) -> U
+    where
+        U: Sized,
+        Self: Sized;
+}
+
+impl<U: ?Sized> Same<U> for U {
+    #[inline(always)]
+    fn same(value: U) -> U
+    where
+        U: Sized,
+    {
+        value
+    }
+
+    #[inline(always)]
+    fn same_mut(value: &mut U) -> &mut U {
+        value
+    }
+
+    #[inline(always)]
+    fn same_ref(value: &U) -> &U {
+        value
+    }
+
+    #[inline(always)]
+    fn into_same(self) -> U
+    where
+        U: Sized,
+    {
+        self
+    }
+}
