@@ -88,7 +88,7 @@ pub(crate) fn check_impl(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &
     check_process_context(cx, decls, imp);
     check_callback_ids(cx, decls, imp);
     check_duplicate_callbacks(cx, decls, imp);
-    check_every_timer_has_callback(cx, decls, imp);
+    check_every_timer_has_callback(cx, decls, self_ty, imp);
     check_param_ids(cx, decls, imp);
     check_params_allowed(cx, decls, imp);
     check_passed_by_value(cx, decls, imp);
@@ -310,7 +310,7 @@ fn claimed(decls: &Declarations, role: &Role) -> Option<(IdKind, String)> {
 }
 
 /// Every declared timer has an `#[on_timer]` callback, every family an `#[on_timer_family]` one.
-fn check_every_timer_has_callback(cx: &Ctxt, decls: &Declarations, imp: &DofnImpl) {
+fn check_every_timer_has_callback(cx: &Ctxt, decls: &Declarations, self_ty: &Type, imp: &DofnImpl) {
     let claimed: Vec<(IdKind, String)> = imp.methods.iter().filter_map(|m| claimed(decls, &m.role)).collect();
     // The output type in the hint: the one `#[process_element]`'s context names, if it names one.
     let output = imp
@@ -329,8 +329,11 @@ fn check_every_timer_has_callback(cx: &Ctxt, decls: &Declarations, imp: &DofnImp
                     IdKind::Family => format!("cx: &mut TimerContext<{output}>, TimerTag(tag): TimerTag"),
                     _ => format!("cx: &mut TimerContext<{output}>"),
                 };
+                // At the declaration's id, as the impl's own tokens are: the id reached the impl through the
+                // struct's callback macro, and rustc would add that the error comes from it.
+                let at = self_ty.span().located_at(d.id.span());
                 cx.error(
-                    d.id.span(),
+                    at,
                     format!(
                         "{} `{value}` of DoFn `{}` has no callback\nhelp: add a method to the `#[dofn]` impl, like \
                          `#[{attr}(\"{value}\")] fn on_{}(&self, {ctx}) {{ .. }}`",
